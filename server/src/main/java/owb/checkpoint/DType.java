@@ -9,7 +9,7 @@ import java.util.Optional;
  * (sizes from ggml's ggml-common.h, as listed in shared/anchors.md).
  */
 public enum DType {
-    F64(1, 8, -1), F32(1, 4, 0), F16(1, 2, 1), BF16(1, 2, 30),
+    F64(1, 8, 28), F32(1, 4, 0), F16(1, 2, 1), BF16(1, 2, 30),
     F8_E4M3(1, 1, -1), F8_E5M2(1, 1, -1),
     I64(1, 8, 27), I32(1, 4, 26), I16(1, 2, 25), I8(1, 1, 24), U8(1, 1, -1), BOOL(1, 1, -1),
     Q4_0(32, 18, 2), Q4_1(32, 20, 3), Q5_0(32, 22, 6), Q5_1(32, 24, 7), Q8_0(32, 34, 8),
