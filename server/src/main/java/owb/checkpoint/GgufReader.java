@@ -95,19 +95,27 @@ public final class GgufReader {
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
                 mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
             }
-            GgufReader reader = new GgufReader(file, mapped);
-            reader.readPreamble();
-            Counts counts = reader.readCounts();
-            Map<String, Object> metadata = reader.readMetadata(counts.keyValues());
-            long alignment = reader.alignment(metadata);
-            List<TensorInfo> infos = reader.readTensorInfos(counts.tensors(), alignment);
-            List<TensorEntry> tensors = reader.placeTensors(infos, alignment);
-            return new Checkpoint(Checkpoint.Format.GGUF, file, List.of(file), metadata, tensors,
-                    null, arena);
+            return read(file, mapped, arena);
         } catch (Throwable failure) {
             arena.close();
             throw failure;
         }
+    }
+
+    /**
+     * Parses a GGUF image already in memory (the mapped file, or bytes a test built). Tensors are
+     * slices of {@code image}; the checkpoint closes {@code arena} when closed, but not on failure.
+     */
+    static Checkpoint read(Path file, MemorySegment image, Arena arena) {
+        GgufReader reader = new GgufReader(file, image);
+        reader.readPreamble();
+        Counts counts = reader.readCounts();
+        Map<String, Object> metadata = reader.readMetadata(counts.keyValues());
+        long alignment = reader.alignment(metadata);
+        List<TensorInfo> infos = reader.readTensorInfos(counts.tensors(), alignment);
+        List<TensorEntry> tensors = reader.placeTensors(infos, alignment);
+        return new Checkpoint(Checkpoint.Format.GGUF, file, List.of(file), metadata, tensors, null,
+                arena);
     }
 
     private record Counts(long tensors, long keyValues) {}
