@@ -137,15 +137,21 @@ final class GgufBytes {
         return out.toByteArray();
     }
 
-    /** The whole file: header, padding to the alignment, then each tensor's data at its offset. */
+    /**
+     * The whole file: header, padding to the alignment, then each tensor's data at its offset.
+     * Tensors without data bytes do not extend the file.
+     */
     byte[] build() {
         byte[] header = buildHeader();
         long dataStart = (header.length + alignment - 1) / alignment * alignment;
         long end = tensors.isEmpty() && rawTensorRecords.isEmpty() ? header.length : dataStart;
-        for (Tensor t : tensors) end = Math.max(end, dataStart + t.offset() + t.data().length);
+        for (Tensor t : tensors) {
+            if (t.data().length > 0) end = Math.max(end, dataStart + t.offset() + t.data().length);
+        }
         byte[] file = new byte[Math.toIntExact(end)];
         System.arraycopy(header, 0, file, 0, header.length);
         for (Tensor t : tensors) {
+            if (t.data().length == 0) continue;
             System.arraycopy(t.data(), 0, file, (int) (dataStart + t.offset()), t.data().length);
         }
         return file;

@@ -252,6 +252,20 @@ class GgufReaderTest {
         }
     }
 
+    @Test
+    void readsArraysNestedSixteenDeep(@TempDir Path tmp) throws IOException {
+        Path file = tmp.resolve("nested.gguf");
+        Files.write(file, new GgufBytes().kv("deep", GgufBytes.ARRAY, v -> {
+            for (int level = 1; level < GgufReader.MAX_ARRAY_NESTING; level++) v.u32(GgufBytes.ARRAY).u64(1);
+            v.u32(GgufBytes.UINT8).u64(1).u8(7);
+        }).build());
+        try (Checkpoint c = GgufReader.open(file)) {
+            Object value = c.metadata().get("deep");
+            for (int level = 0; level < GgufReader.MAX_ARRAY_NESTING; level++) value = ((List<?>) value).get(0);
+            assertEquals(7L, value);
+        }
+    }
+
     static void assertBitwiseEqual(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what + ": length");
         for (int i = 0; i < expected.length; i++) {
