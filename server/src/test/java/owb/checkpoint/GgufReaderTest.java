@@ -3,6 +3,7 @@ package owb.checkpoint;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -264,6 +265,24 @@ class GgufReaderTest {
             for (int level = 0; level < GgufReader.MAX_ARRAY_NESTING; level++) value = ((List<?>) value).get(0);
             assertEquals(7L, value);
         }
+    }
+
+    @Test
+    void refusesAHeaderThatWouldExhaustMemory(@TempDir Path tmp) throws IOException {
+        // 2^25 uint8 values fit in 32 MiB of file but would take ~1 GiB of heap as a List<Long>.
+        long count = 1L << 25;
+        byte[] header = new GgufBytes()
+                .kv("bomb", GgufBytes.ARRAY, v -> v.u32(GgufBytes.UINT8).u64(count))
+                .buildHeader();
+        Path file = tmp.resolve("bomb.gguf");
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(header.length + count);
+            raf.write(header);
+        }
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> GgufReader.open(file).close());
+        assertTrue(e.getMessage().contains("metadata 'bomb' would take the parsed header past"), e.getMessage());
+        assertEquals(header.length - 8, e.offset(), "at the array's length field");
     }
 
     static void assertBitwiseEqual(float[] expected, float[] actual, String what) {
