@@ -24,7 +24,10 @@ import java.util.Set;
  * at most 2^30 elements, counts bounded by the bytes left, no duplicate keys or tensor names,
  * 1 to 4 dimensions whose product does not overflow, known tensor types with whole blocks per
  * row, a power-of-two {@code general.alignment}, and tensor data aligned, inside the file and not
- * overlapping. Unlike gguf.cpp, gaps between tensors are allowed and nested arrays are read.
+ * overlapping. Unlike gguf.cpp, gaps between tensors are allowed, nested arrays are read (at
+ * most {@value #MAX_ARRAY_NESTING} deep), a tensor needs at least one dimension (gguf.cpp reads
+ * zero as a scalar), and a header whose parsed values would take more heap than
+ * {@link #HEADER_HEAP_BUDGET} is refused. Dimensions of zero are allowed, as in gguf.cpp.
  *
  * <p>Metadata values: every integer type becomes a {@link Long} (a uint64 above
  * {@code Long.MAX_VALUE} keeps its 64 bits and so reads as negative: use
@@ -188,13 +191,13 @@ public final class GgufReader {
                         + valueTypeName(type));
             }
             if (key.equals(ALIGNMENT_KEY)) alignmentValueAt = in.position();
-            metadata.put(key, readValue(type, typeAt, key, 0));
+            metadata.put(key, readValue(type, typeAt, key, "value of '" + key + "'", 0));
         }
         return metadata;
     }
 
-    private Object readValue(long type, long typeAt, String key, int depth) {
-        String field = "value of '" + key + "'";
+    /** One value of {@code type}; {@code field} names it in errors. */
+    private Object readValue(long type, long typeAt, String key, String field, int depth) {
         return switch (knownValueType(type, typeAt, key)) {
             case UINT8 -> (long) in.u8(field);
             case INT8 -> (long) in.i8(field);
@@ -207,7 +210,7 @@ public final class GgufReader {
             case FLOAT64 -> in.f64(field);
             case BOOL -> readBool(field);
             case STRING -> readString(field);
-            case ARRAY -> readArray(key, depth + 1);
+            case ARRAY -> readArray(key, field, depth + 1);
             default -> throw new AssertionError(type);
         };
     }
@@ -241,7 +244,7 @@ public final class GgufReader {
         return in.utf8(length, field);
     }
 
-    private List<Object> readArray(String key, int depth) {
+    private List<Object> readArray(String key, String field, int depth) {
         long typeAt = in.position();
         if (depth > MAX_ARRAY_NESTING) {
             throw in.error(typeAt, "metadata '" + key + "' nests arrays deeper than "
@@ -267,7 +270,7 @@ public final class GgufReader {
         }
         List<Object> values = new ArrayList<>((int) Math.min(count, 1024));
         for (long i = 0; i < count; i++) {
-            values.add(readValue(elementType, typeAt, key, depth));
+            values.add(readValue(elementType, typeAt, key, field, depth));
         }
         return Collections.unmodifiableList(values);
     }
