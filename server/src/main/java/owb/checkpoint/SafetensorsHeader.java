@@ -1,0 +1,243 @@
+package owb.checkpoint;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON header of one safetensors file, checked entry by entry but not yet against the data
+ * section (that is {@link SafetensorsReader}'s job). Read with a streaming parser so that a 100 MB
+ * hostile header costs its entries, not a tree of nodes, and so that every error can name the byte
+ * where it is.
+ *
+ * <p>Accepted: a JSON object whose keys are tensor names mapping to objects with exactly
+ * {@code dtype}, {@code shape} and {@code data_offsets}, plus an optional {@code __metadata__}
+ * object of string values. Rejected beyond what the reference parser rejects: duplicate keys
+ * (disallowed by the format, silently last-wins in serde) and unknown fields in an entry.
+ *
+ * @param metadata {@code __metadata__}, in header order; empty when absent or null
+ * @param entries  tensors in header order
+ */
+record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
+
+    static final String METADATA_KEY = "__metadata__";
+
+    /**
+     * One tensor as the header declares it.
+     *
+     * @param begin       first byte, relative to the start of the data section
+     * @param end         one past the last byte, relative to the start of the data section
+     * @param fileOffset  where the entry's key is in the file, for error messages
+     */
+    record Entry(String name, DType dtype, long[] shape, long begin, long end, long fileOffset) {}
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    /**
+     * @param file       for error messages
+     * @param json       the header bytes
+     * @param fileOffset where {@code json} starts in the file (8), so errors give absolute offsets
+     */
+    static SafetensorsHeader parse(Path file, byte[] json, long fileOffset) {
+        requireUtf8(file, json, fileOffset);
+        try (JsonParser parser = JSON.createParser(json)) {
+            return new Reader(file, parser, fileOffset).readHeader();
+        } catch (JsonProcessingException e) {
+            long at = e.getLocation() == null ? -1 : absolute(fileOffset, e.getLocation());
+            throw new CheckpointException(file, at, "invalid JSON header: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new CheckpointException(file, fileOffset, "unreadable JSON header: " + e.getMessage());
+        }
+    }
+
+    /** Strict UTF-8 (no overlong forms, surrogates or truncated sequences), as Rust's from_utf8. */
+    private static void requireUtf8(Path file, byte[] json, long fileOffset) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(json);
+        CharBuffer scratch = CharBuffer.allocate(8192);
+        CoderResult result;
+        do {
+            scratch.clear();
+            result = decoder.decode(in, scratch, true);
+        } while (result.isOverflow());
+        if (result.isError()) {
+            throw new CheckpointException(file, fileOffset + in.position(),
+                    "header is not valid UTF-8");
+        }
+    }
+
+    private static long absolute(long fileOffset, JsonLocation location) {
+        long inHeader = location.getByteOffset();
+        return inHeader < 0 ? fileOffset : fileOffset + inHeader;
+    }
+
+    /** Walks the token stream of one header. */
+    private static final class Reader {
+        private final Path file;
+        private final JsonParser parser;
+        private final long fileOffset;
+
+        Reader(Path file, JsonParser parser, long fileOffset) {
+            this.file = file;
+            this.parser = parser;
+            this.fileOffset = fileOffset;
+        }
+
+        SafetensorsHeader readHeader() throws IOException {
+            JsonToken first = parser.nextToken();
+            if (first == null) throw problem(null, "header is empty, expected a JSON object");
+            if (first != JsonToken.START_OBJECT) {
+                throw problem(null, "header is not a JSON object (it starts with " + first.asString() + ")");
+            }
+            Map<String, String> metadata = Map.of();
+            List<Entry> entries = new ArrayList<>();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String key = parser.currentName();
+                long keyAt = here();
+                parser.nextToken();
+                if (key.equals(METADATA_KEY)) {
+                    metadata = readMetadata();
+                } else {
+                    entries.add(readEntry(key, keyAt));
+                }
+            }
+            JsonToken after = parser.nextToken();
+            if (after != null) throw problem(null, "content after the header's JSON object");
+            return new SafetensorsHeader(metadata, entries);
+        }
+
+        /** {@code __metadata__}: string keys to string values, or null (serde reads it as absent). */
+        private Map<String, String> readMetadata() throws IOException {
+            if (parser.currentToken() == JsonToken.VALUE_NULL) return Map.of();
+            if (parser.currentToken() != JsonToken.START_OBJECT) {
+                throw problem(null, METADATA_KEY + " must be an object of strings");
+            }
+            Map<String, String> metadata = new LinkedHashMap<>();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String key = parser.currentName();
+                if (parser.nextToken() != JsonToken.VALUE_STRING) {
+                    throw problem(null, METADATA_KEY + " value of '" + key + "' is not a string");
+                }
+                metadata.put(key, parser.getText());
+            }
+            return Collections.unmodifiableMap(metadata);
+        }
+
+        private Entry readEntry(String name, long keyAt) throws IOException {
+            if (parser.currentToken() != JsonToken.START_OBJECT) {
+                throw problem(name, "entry is not an object with dtype, shape and data_offsets");
+            }
+            DType dtype = null;
+            long[] shape = null;
+            long[] offsets = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                parser.nextToken();
+                switch (field) {
+                    case "dtype" -> dtype = readDtype(name);
+                    case "shape" -> shape = readNonNegativeLongs(name, "shape");
+                    case "data_offsets" -> offsets = readOffsets(name);
+                    default -> throw problem(name, "unexpected field '" + field
+                            + "' (an entry has exactly dtype, shape and data_offsets)");
+                }
+            }
+            if (dtype == null) throw problem(name, keyAt, "entry has no dtype");
+            if (shape == null) throw problem(name, keyAt, "entry has no shape");
+            if (offsets == null) throw problem(name, keyAt, "entry has no data_offsets");
+            return new Entry(name, dtype, shape, offsets[0], offsets[1], keyAt);
+        }
+
+        private DType readDtype(String name) throws IOException {
+            if (parser.currentToken() != JsonToken.VALUE_STRING) {
+                throw problem(name, "dtype is not a string");
+            }
+            String spelled = parser.getText();
+            return DType.fromSafetensors(spelled).orElseThrow(() -> problem(name,
+                    "unknown dtype '" + spelled + "' (known: F64, F32, F16, BF16, F8_E4M3, F8_E5M2,"
+                            + " I64, I32, I16, I8, U8, BOOL)"));
+        }
+
+        private long[] readOffsets(String name) throws IOException {
+            long at = here();
+            long[] offsets = readNonNegativeLongs(name, "data_offsets");
+            if (offsets.length != 2) {
+                throw problem(name, at, "data_offsets must be [begin, end], not "
+                        + offsets.length + " numbers");
+            }
+            return offsets;
+        }
+
+        /** An array of integers in [0, 2^63): shapes and offsets are usize in the reference. */
+        private long[] readNonNegativeLongs(String name, String field) throws IOException {
+            if (parser.currentToken() != JsonToken.START_ARRAY) {
+                throw problem(name, field + " is not an array of integers");
+            }
+            long[] values = new long[4];
+            int count = 0;
+            JsonToken token;
+            while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+                if (token != JsonToken.VALUE_NUMBER_INT) {
+                    throw problem(name, field + " holds " + describe(token) + ", expected an integer");
+                }
+                if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                    throw problem(name, field + " value " + parser.getText() + " does not fit 64 bits");
+                }
+                long value = parser.getLongValue();
+                if (value < 0) throw problem(name, field + " value " + value + " is negative");
+                if (count == values.length) values = Arrays.copyOf(values, count * 2);
+                values[count++] = value;
+            }
+            return Arrays.copyOf(values, count);
+        }
+
+        private String describe(JsonToken token) {
+            return switch (token) {
+                case VALUE_NUMBER_FLOAT -> "the non-integer " + text();
+                case VALUE_STRING -> "the string \"" + text() + "\"";
+                default -> token.asString() == null ? token.name() : token.asString();
+            };
+        }
+
+        private String text() {
+            try {
+                return parser.getText();
+            } catch (IOException e) {
+                return "?";
+            }
+        }
+
+        private long here() {
+            return absolute(fileOffset, parser.currentTokenLocation());
+        }
+
+        private CheckpointException problem(String tensor, String what) {
+            return problem(tensor, here(), what);
+        }
+
+        private CheckpointException problem(String tensor, long at, String what) {
+            return new CheckpointException(file, tensor, at, what);
+        }
+    }
+}
