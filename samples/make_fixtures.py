@@ -2,3 +2,4 @@
 import os, sys
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
+import make_safetensors_fixtures; make_safetensors_fixtures.main(out)

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,9 +17,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The JSON header of one safetensors file, checked entry by entry but not yet against the data
@@ -30,8 +31,10 @@ import java.util.Map;
  *
  * <p>Accepted: a JSON object whose keys are tensor names mapping to objects with exactly
  * {@code dtype}, {@code shape} and {@code data_offsets}, plus an optional {@code __metadata__}
- * object of string values. Rejected beyond what the reference parser rejects: duplicate keys
- * (disallowed by the format, silently last-wins in serde) and unknown fields in an entry.
+ * object of string values. Rejected beyond what the reference parser rejects: duplicate keys at any
+ * level (disallowed by the format, silently last-wins in serde; detected here rather than by
+ * Jackson's STRICT_DUPLICATE_DETECTION so that the error can name the tensor) and unknown fields in
+ * an entry.
  *
  * @param metadata {@code __metadata__}, in header order; empty when absent or null
  * @param entries  tensors in header order
@@ -49,9 +52,7 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
      */
     record Entry(String name, DType dtype, long[] shape, long begin, long end, long fileOffset) {}
 
-    private static final JsonFactory JSON = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    private static final JsonFactory JSON = new JsonFactory();
 
     /**
      * @param file       for error messages
@@ -113,9 +114,14 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
             }
             Map<String, String> metadata = Map.of();
             List<Entry> entries = new ArrayList<>();
+            Set<String> keys = new HashSet<>();
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String key = parser.currentName();
                 long keyAt = here();
+                if (!keys.add(key)) {
+                    throw key.equals(METADATA_KEY) ? problem(null, "duplicate " + METADATA_KEY)
+                            : problem(key, "duplicate tensor name");
+                }
                 parser.nextToken();
                 if (key.equals(METADATA_KEY)) {
                     metadata = readMetadata();
@@ -137,6 +143,7 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
             Map<String, String> metadata = new LinkedHashMap<>();
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String key = parser.currentName();
+                if (metadata.containsKey(key)) throw problem(null, "duplicate " + METADATA_KEY + " key '" + key + "'");
                 if (parser.nextToken() != JsonToken.VALUE_STRING) {
                     throw problem(null, METADATA_KEY + " value of '" + key + "' is not a string");
                 }
@@ -154,6 +161,13 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
             long[] offsets = null;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
+                boolean repeated = switch (field) {
+                    case "dtype" -> dtype != null;
+                    case "shape" -> shape != null;
+                    case "data_offsets" -> offsets != null;
+                    default -> false;
+                };
+                if (repeated) throw problem(name, "duplicate field '" + field + "'");
                 parser.nextToken();
                 switch (field) {
                     case "dtype" -> dtype = readDtype(name);

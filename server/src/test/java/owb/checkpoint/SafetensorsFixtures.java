@@ -1,0 +1,62 @@
+package owb.checkpoint;
+
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The generated safetensors fixtures (samples/make_safetensors_fixtures.py): from the folder the
+ * {@code owb.fixtures} property names, as CI sets it; otherwise generated once into target/ with
+ * the {@code owb.python} interpreter (or the repo's .venv); otherwise the test is skipped.
+ */
+final class SafetensorsFixtures {
+    private static final String SCRIPT = "samples/make_safetensors_fixtures.py";
+    private static Path root;
+
+    private SafetensorsFixtures() {}
+
+    /** OUTDIR/safetensors. */
+    static synchronized Path root() {
+        if (root != null) return root;
+        String given = System.getProperty("owb.fixtures");
+        if (given != null && Files.isDirectory(Path.of(given, "safetensors"))) {
+            root = Path.of(given, "safetensors");
+        } else {
+            root = generate().resolve("safetensors");
+        }
+        return root;
+    }
+
+    static Path everyDtype() { return root().resolve("every_dtype.safetensors"); }
+
+    static Path sharded() { return root().resolve("sharded"); }
+
+    static Path hfFolder() { return root().resolve("hf_folder"); }
+
+    static Path hubRepo() { return root().resolve("hub").resolve("models--test--tiny"); }
+
+    private static Path generate() {
+        Path repo = Path.of("").toAbsolutePath();
+        while (repo != null && !Files.exists(repo.resolve(SCRIPT))) repo = repo.getParent();
+        Assumptions.assumeTrue(repo != null, "no owb.fixtures and " + SCRIPT + " not found");
+        String python = System.getProperty("owb.python");
+        if (python == null && Files.isExecutable(repo.resolve(".venv/bin/python"))) {
+            python = repo.resolve(".venv/bin/python").toString();
+        }
+        Assumptions.assumeTrue(python != null,
+                "no owb.fixtures and no owb.python to generate them (run samples/test-all.sh)");
+        Path out = repo.resolve("server/target/test-fixtures");
+        try {
+            Process p = new ProcessBuilder(python, repo.resolve(SCRIPT).toString(), out.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            boolean done = p.waitFor(120, TimeUnit.SECONDS);
+            Assumptions.assumeTrue(done && p.exitValue() == 0, "generating safetensors fixtures failed");
+        } catch (IOException | InterruptedException e) {
+            Assumptions.abort("cannot run " + python + ": " + e);
+        }
+        return out;
+    }
+}
