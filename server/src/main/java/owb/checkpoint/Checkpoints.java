@@ -66,7 +66,8 @@ public final class Checkpoints {
      * {@code models--ORG--NAME} (not descended into). Unreadable entries are skipped; a folder
      * reached twice through links is visited once.
      *
-     * @param maxDepth how many folder levels below {@code root} to look (0: root only)
+     * @param maxDepth how many levels below {@code root} to look, as Files.walk counts them (0: root
+     *                 only, 1: its entries, ...)
      * @return paths in depth-first, name order
      */
     public static List<Path> discover(Path root, int maxDepth) {
