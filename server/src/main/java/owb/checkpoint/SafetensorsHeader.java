@@ -61,6 +61,7 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
      */
     static SafetensorsHeader parse(Path file, byte[] json, long fileOffset) {
         requireUtf8(file, json, fileOffset);
+        requireNoEncodingMarks(file, json, fileOffset);
         try (JsonParser parser = JSON.createParser(json)) {
             return new Reader(file, parser, fileOffset).readHeader();
         } catch (JsonProcessingException e) {
@@ -86,6 +87,21 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
         if (result.isError()) {
             throw new CheckpointException(file, fileOffset + in.position(),
                     "header is not valid UTF-8");
+        }
+    }
+
+    /**
+     * Jackson guesses a byte source's encoding from a byte order mark or from zero bytes among the
+     * first four, and would read such a header as UTF-16 or UTF-32 (or skip a UTF-8 BOM). serde_json
+     * reads UTF-8 only, where a BOM or a raw NUL is never valid JSON: refuse both first, so that
+     * Jackson always reads UTF-8 and accepts nothing the reference refuses.
+     */
+    private static void requireNoEncodingMarks(Path file, byte[] json, long fileOffset) {
+        if (json.length >= 3 && (json[0] & 0xFF) == 0xEF && (json[1] & 0xFF) == 0xBB && (json[2] & 0xFF) == 0xBF) {
+            throw new CheckpointException(file, fileOffset, "header starts with a byte order mark, not JSON");
+        }
+        for (int i = 0; i < json.length; i++) {
+            if (json[i] == 0) throw new CheckpointException(file, fileOffset + i, "NUL byte in the JSON header");
         }
     }
 
@@ -116,7 +132,7 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
             List<Entry> entries = new ArrayList<>();
             Set<String> keys = new HashSet<>();
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                String key = parser.currentName();
+                String key = wellFormed(parser.currentName());
                 long keyAt = here();
                 if (!keys.add(key)) {
                     throw key.equals(METADATA_KEY) ? problem(null, "duplicate " + METADATA_KEY)
@@ -142,12 +158,12 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
             }
             Map<String, String> metadata = new LinkedHashMap<>();
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                String key = parser.currentName();
+                String key = wellFormed(parser.currentName());
                 if (metadata.containsKey(key)) throw problem(null, "duplicate " + METADATA_KEY + " key '" + key + "'");
                 if (parser.nextToken() != JsonToken.VALUE_STRING) {
                     throw problem(null, METADATA_KEY + " value of '" + key + "' is not a string");
                 }
-                metadata.put(key, parser.getText());
+                metadata.put(key, wellFormed(parser.getText()));
             }
             return Collections.unmodifiableMap(metadata);
         }
@@ -224,6 +240,23 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
                 values[count++] = value;
             }
             return Arrays.copyOf(values, count);
+        }
+
+        /**
+         * Jackson decodes an escaped lone surrogate ("\\ud800") into the string; serde_json refuses
+         * it, and so does this.
+         */
+        private String wellFormed(String text) throws IOException {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    throw problem(null, "string holds an unpaired UTF-16 surrogate escape");
+                }
+            }
+            return text;
         }
 
         private String describe(JsonToken token) {

@@ -79,6 +79,25 @@ class SafetensorsCorruptionTest {
     }
 
     @Test
+    void utf16Header() throws Exception {
+        // "{}" in UTF-16LE: Jackson alone would detect the encoding and accept it; serde_json does not
+        byte[] header = {'{', 0, '}', 0};
+        assertEquals(8 + 1, rejects("utf16", file(header, new byte[0])).offset());
+    }
+
+    @Test
+    void byteOrderMark() throws Exception {
+        byte[] header = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, '{', '}'};
+        CheckpointException e = rejects("bom", file(header, new byte[0]));
+        assertTrue(e.getMessage().contains("byte order mark"), e.getMessage());
+    }
+
+    @Test
+    void loneSurrogateEscapeInATensorName() throws Exception {
+        rejects("lone-surrogate", file("{\"a\\ud800\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}", 0));
+    }
+
+    @Test
     void invalidJson() throws Exception {
         CheckpointException e = rejects("json", file("{\"a\": ", 0));
         assertTrue(e.getMessage().contains("invalid JSON"), e.getMessage());
