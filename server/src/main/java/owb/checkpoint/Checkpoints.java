@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -36,8 +38,9 @@ public final class Checkpoints {
     private Checkpoints() {}
 
     /**
-     * @throws CheckpointException when the path holds nothing loadable or is malformed
-     * @throws IOException         when the file system fails (permissions, I/O errors)
+     * @throws CheckpointException when the path is missing, unreadable, malformed or holds nothing
+     *                             loadable
+     * @throws IOException         when reading fails for another reason (an I/O error)
      */
     public static Checkpoint open(Path path) throws IOException {
         try {
@@ -56,7 +59,9 @@ public final class Checkpoints {
             return SafetensorsReader.open(List.of(path), path, config);
         } catch (NoSuchFileException e) {
             // A link whose target vanished, or a file removed while opening.
-            throw new CheckpointException(Path.of(e.getFile()), "no such file (a broken link?)");
+            throw new CheckpointException(pathOf(e, path), "no such file (a broken link?)");
+        } catch (AccessDeniedException e) {
+            throw new CheckpointException(pathOf(e, path), "permission denied");
         }
     }
 
@@ -104,6 +109,10 @@ public final class Checkpoints {
     private static Object folderIdentity(Path dir) throws IOException {
         Object key = Files.readAttributes(dir, BasicFileAttributes.class).fileKey();
         return key != null ? key : dir.toRealPath();
+    }
+
+    private static Path pathOf(FileSystemException e, Path opened) {
+        return e.getFile() == null ? opened : Path.of(e.getFile());
     }
 
     private static boolean isGguf(Path file) throws IOException {

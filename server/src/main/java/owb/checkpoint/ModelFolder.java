@@ -57,6 +57,7 @@ final class ModelFolder {
             throws IOException {
         Path config = folder.resolve(CONFIG);
         if (!Files.exists(config)) return null;
+        if (!Files.isRegularFile(config)) throw new CheckpointException(config, "not a regular file");
         check.check(config);
         return JsonFiles.readMap(config);
     }
@@ -114,10 +115,16 @@ final class ModelFolder {
         return new Weights(layout, List.copyOf(files));
     }
 
-    /** Names of the non-folder entries (files, and links that may point at files), sorted. */
+    /**
+     * Names of the regular files, and of dangling links (so that an incomplete download is
+     * reported as such rather than as an empty folder), sorted. Pipes and devices are left out:
+     * opening one could block forever.
+     */
     private static List<String> fileNames(Path dir) throws IOException {
         List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, p -> !Files.isDirectory(p))) {
+        DirectoryStream.Filter<Path> filesOrDanglingLinks =
+                p -> Files.isRegularFile(p) || (Files.isSymbolicLink(p) && !Files.exists(p));
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, filesOrDanglingLinks)) {
             for (Path p : entries) names.add(p.getFileName().toString());
         }
         names.sort(null);

@@ -35,7 +35,6 @@ record SafetensorsIndex(Path file, Map<String, String> weightMap, Map<String, Ob
         if (!(weightMapNode instanceof ObjectNode weightMapObject)) {
             throw new CheckpointException(file, "index has no \"weight_map\" object");
         }
-        Path folder = file.toAbsolutePath().getParent();
         Map<String, String> weightMap = new LinkedHashMap<>();
         TreeSet<String> shardNames = new TreeSet<>();
         for (Map.Entry<String, JsonNode> e : weightMapObject.properties()) {
@@ -50,10 +49,10 @@ record SafetensorsIndex(Path file, Map<String, String> weightMap, Map<String, Ob
         }
         List<Path> shards = new ArrayList<>();
         for (String name : shardNames) {
-            Path shard = folder.resolve(name);
+            Path shard = file.resolveSibling(name);
             if (!Files.isRegularFile(shard)) {
-                throw new CheckpointException(file, "shard '" + name + "' named in weight_map does not"
-                        + " exist in " + folder);
+                throw new CheckpointException(file, "shard '" + name + "' named in weight_map is not a file"
+                        + " in " + file.toAbsolutePath().getParent());
             }
             shards.add(shard);
         }

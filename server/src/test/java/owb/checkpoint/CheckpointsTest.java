@@ -1,8 +1,11 @@
 package owb.checkpoint;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -183,6 +186,24 @@ class CheckpointsTest {
         for (String lookedFor : List.of("model.safetensors.index.json", "model.safetensors", "*.safetensors", "*.gguf", "models--")) {
             assertTrue(e.getMessage().contains(lookedFor), e.getMessage());
         }
+    }
+
+    @Test
+    @Timeout(10)
+    void aPipeNamedLikeWeightsIsNotOpened() throws Exception {
+        Path fifo = dir.resolve("model.safetensors");
+        Process mkfifo;
+        try {
+            mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        } catch (IOException e) {
+            Assumptions.abort("no mkfifo here");
+            return;
+        }
+        Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo failed");
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoints.open(dir).close());
+        assertTrue(e.getMessage().contains("no model weights"), e.getMessage());
+        e = assertThrows(CheckpointException.class, () -> Checkpoints.open(fifo).close());
+        assertTrue(e.getMessage().contains("not a file"), e.getMessage());
     }
 
     @Test
