@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -52,7 +53,16 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
      */
     record Entry(String name, DType dtype, long[] shape, long begin, long end, long fileOffset) {}
 
-    private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Jackson's default limits (20M-char strings, 50k-char names) would refuse some headers that
+     * the reference accepts; the 100 MB header limit is the bound that matters.
+     */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxStringLength((int) SafetensorsReader.MAX_HEADER_BYTES)
+                    .maxNameLength((int) SafetensorsReader.MAX_HEADER_BYTES)
+                    .build())
+            .build();
 
     /**
      * @param file       for error messages
@@ -235,7 +245,10 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
                     throw problem(name, field + " value " + parser.getText() + " does not fit 64 bits");
                 }
                 long value = parser.getLongValue();
-                if (value < 0) throw problem(name, field + " value " + value + " is negative");
+                // "-0" too: serde_json reads it as a float, never as a usize
+                if (value < 0 || parser.getText().startsWith("-")) {
+                    throw problem(name, field + " value " + parser.getText() + " is negative");
+                }
                 if (count == values.length) values = Arrays.copyOf(values, count * 2);
                 values[count++] = value;
             }

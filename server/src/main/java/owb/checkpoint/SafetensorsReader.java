@@ -26,6 +26,11 @@ import java.util.Map;
  * last ends at the end of the file) and each must hold exactly numel x dtype-size bytes, computed
  * without overflow. The header checks themselves are in {@link SafetensorsHeader}.
  *
+ * <p>Stricter than the reference on purpose (SafetensorsReferenceTest pins the difference down):
+ * duplicate keys and unknown fields in an entry are refused (serde keeps the last and ignores the
+ * rest), dtypes owb does not read (U16, U32, U64, C64, ...) are refused by name, and so are
+ * dimensions and offsets of 2^63 or more, which a long cannot hold and no real tensor has.
+ *
  * <p>Files are mapped read-only; only the header is copied to the heap.
  */
 public final class SafetensorsReader {

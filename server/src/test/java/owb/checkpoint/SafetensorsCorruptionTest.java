@@ -157,6 +157,13 @@ class SafetensorsCorruptionTest {
     }
 
     @Test
+    void negativeZeroDimension() throws Exception {
+        // serde_json reads -0 as a float, never as a usize
+        String header = "{\"a\":{\"dtype\":\"U8\",\"shape\":[-0],\"data_offsets\":[0,0]}}";
+        rejectsTensor("negative-zero", file(header, 0), "a");
+    }
+
+    @Test
     void nonIntegerDimension() throws Exception {
         String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}";
         CheckpointException e = rejectsTensor("fraction", file(header, 8), "a");

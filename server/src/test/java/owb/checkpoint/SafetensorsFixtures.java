@@ -38,16 +38,26 @@ final class SafetensorsFixtures {
 
     static Path hubRepo() { return root().resolve("hub").resolve("models--test--tiny"); }
 
-    private static Path generate() {
+    /** The repository root (where samples/ is), or a skipped test. */
+    static Path repo() {
         Path repo = Path.of("").toAbsolutePath();
         while (repo != null && !Files.exists(repo.resolve(SCRIPT))) repo = repo.getParent();
-        Assumptions.assumeTrue(repo != null, "no owb.fixtures and " + SCRIPT + " not found");
+        Assumptions.assumeTrue(repo != null, SCRIPT + " not found above " + Path.of("").toAbsolutePath());
+        return repo;
+    }
+
+    /** The Python with the reference packages: owb.python, else the repo's .venv, else a skipped test. */
+    static String python() {
         String python = System.getProperty("owb.python");
-        if (python == null && Files.isExecutable(repo.resolve(".venv/bin/python"))) {
-            python = repo.resolve(".venv/bin/python").toString();
-        }
-        Assumptions.assumeTrue(python != null,
-                "no owb.fixtures and no owb.python to generate them (run samples/test-all.sh)");
+        Path venv = repo().resolve(".venv/bin/python");
+        if (python == null && Files.isExecutable(venv)) python = venv.toString();
+        Assumptions.assumeTrue(python != null, "no owb.python (run samples/test-all.sh)");
+        return python;
+    }
+
+    private static Path generate() {
+        Path repo = repo();
+        String python = python();
         Path out = repo.resolve("server/target/test-fixtures");
         try {
             Process p = new ProcessBuilder(python, repo.resolve(SCRIPT).toString(), out.toString())

@@ -128,6 +128,19 @@ class SafetensorsReaderTest {
     }
 
     @Test
+    void longNamesAndMetadataAreAccepted(@TempDir Path dir) throws Exception {
+        String name = "n".repeat(100_000);
+        String value = "v".repeat(21_000_000); // past Jackson's default 20M-char string limit
+        Path file = dir.resolve("long.safetensors");
+        Files.write(file, SafetensorsBytes.file("{\"__metadata__\":{\"k\":\"" + value + "\"},\"" + name
+                + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4));
+        try (Checkpoint checkpoint = SafetensorsReader.open(file)) {
+            assertEquals(name, checkpoint.tensors().getFirst().name());
+            assertEquals(value.length(), ((String) checkpoint.metadata().get("k")).length());
+        }
+    }
+
+    @Test
     void readingNeverWritesTheFile() throws Exception {
         Path file = SafetensorsFixtures.everyDtype();
         byte[] before = Files.readAllBytes(file);
