@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -79,6 +80,8 @@ public final class SafetensorsReader {
 
     /** Maps one file read-only into {@code arena} and validates it. */
     static SafetensorsFile map(Path file, Arena arena) throws IOException {
+        // A pipe or device would block or never end; only regular files (or links to them) are read.
+        if (Files.exists(file) && !Files.isRegularFile(file)) throw new CheckpointException(file, "not a regular file");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < PREFIX_BYTES) throw tooShort(file, size);
