@@ -3,3 +3,4 @@ import os, sys
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 import make_gguf_fixtures; make_gguf_fixtures.main(out)
+import make_safetensors_fixtures; make_safetensors_fixtures.main(out)
