@@ -2,3 +2,4 @@
 import os, sys
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
+import subprocess; subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_tokenizer_fixtures.py"), out], check=True)
