@@ -253,18 +253,22 @@ def llama_gguf_reference(metadata):
 
 
 def expected_cases(tokenizer):
-    texts = CORPUS.split("\n") + [CORPUS] + EDGE_CASES + fuzz_strings(300, seed=7)
-    cases = []
-    for kind_text in texts:
-        ids = tokenizer.encode(kind_text, add_special_tokens=False).ids
-        cases.append({
-            "text": kind_text,
-            "ids": ids,
-            "ids_with_special_tokens": tokenizer.encode(kind_text, add_special_tokens=True).ids,
-            "decoded": tokenizer.decode(ids, skip_special_tokens=False),
-            "decoded_skipping_special_tokens": tokenizer.decode(ids, skip_special_tokens=True),
-        })
-    return cases
+    """Cases in groups: each corpus line, the whole corpus, edge cases, seeded random strings
+    (OWB_TOKENIZER_RANDOM_CASES of them, 300 unless set: raise it for a longer hunt)."""
+    groups = {"corpus lines": CORPUS.split("\n"), "whole corpus": [CORPUS], "edge cases": EDGE_CASES,
+              "random strings": fuzz_strings(int(os.environ.get("OWB_TOKENIZER_RANDOM_CASES", "300")), seed=7)}
+    return {group: [expected_case(tokenizer, text) for text in texts] for group, texts in groups.items()}
+
+
+def expected_case(tokenizer, text):
+    ids = tokenizer.encode(text, add_special_tokens=False).ids
+    return {
+        "text": text,
+        "ids": ids,
+        "ids_with_special_tokens": tokenizer.encode(text, add_special_tokens=True).ids,
+        "decoded": tokenizer.decode(ids, skip_special_tokens=False),
+        "decoded_skipping_special_tokens": tokenizer.decode(ids, skip_special_tokens=True),
+    }
 
 
 def smollm2_path():

@@ -1,6 +1,7 @@
 package owb.tokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * GPT-2's reversible byte-to-character table: byte-level BPE runs on text whose every UTF-8 byte
@@ -14,7 +15,7 @@ final class ByteLevel {
     private static final int[] BYTE_OF_CHAR = new int[0x144];
 
     static {
-        java.util.Arrays.fill(BYTE_OF_CHAR, -1);
+        Arrays.fill(BYTE_OF_CHAR, -1);
         int next = 256;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
@@ -28,10 +29,28 @@ final class ByteLevel {
 
     /** The byte-level spelling of text's UTF-8 bytes. */
     static String encode(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        char[] spelled = new char[bytes.length];
-        for (int i = 0; i < bytes.length; i++) spelled[i] = CHAR_OF_BYTE[bytes[i] & 0xFF];
-        return new String(spelled);
+        StringBuilder spelled = new StringBuilder(text.length() + 8);
+        for (int i = 0; i < text.length(); ) {
+            int c = text.codePointAt(i);
+            i += Character.charCount(c);
+            if (c < 0x80) {
+                spelled.append(CHAR_OF_BYTE[c]);
+            } else if (c < 0x800) {
+                spelled.append(CHAR_OF_BYTE[0xC0 | c >> 6]).append(CHAR_OF_BYTE[0x80 | c & 0x3F]);
+            } else if (c < 0x10000) {
+                // A lone surrogate is not text; Java's encoder writes '?' for it, and so do we.
+                if (Character.isSurrogate((char) c)) {
+                    spelled.append(CHAR_OF_BYTE['?']);
+                    continue;
+                }
+                spelled.append(CHAR_OF_BYTE[0xE0 | c >> 12]).append(CHAR_OF_BYTE[0x80 | c >> 6 & 0x3F])
+                        .append(CHAR_OF_BYTE[0x80 | c & 0x3F]);
+            } else {
+                spelled.append(CHAR_OF_BYTE[0xF0 | c >> 18]).append(CHAR_OF_BYTE[0x80 | c >> 12 & 0x3F])
+                        .append(CHAR_OF_BYTE[0x80 | c >> 6 & 0x3F]).append(CHAR_OF_BYTE[0x80 | c & 0x3F]);
+            }
+        }
+        return spelled.toString();
     }
 
     /** The byte a character stands for, or -1 when it is not in the table. */

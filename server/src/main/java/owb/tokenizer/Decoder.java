@@ -2,7 +2,6 @@ package owb.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -35,8 +34,9 @@ sealed interface Decoder {
     /** Replaces a literal or regex in every token (SentencePiece: "▁" by " "). */
     record Replace(Pattern pattern, String content) implements Decoder {
         public List<String> decodeChain(List<String> tokens) {
-            String replacement = Matcher.quoteReplacement(content);
-            return tokens.stream().map(t -> pattern.matcher(t).replaceAll(replacement)).toList();
+            List<String> out = new ArrayList<>(tokens.size());
+            for (String token : tokens) out.add(Literals.replace(pattern, token, content));
+            return out;
         }
     }
 

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The tokenizer a GGUF file describes in its metadata (llama.cpp's tokenizer.ggml.* keys), built as
@@ -140,7 +139,7 @@ final class GgufVocab {
         PreTokenizer preTokenizer = new PreTokenizer.Metaspace("\u2581",
                 addSpacePrefix ? PreTokenizer.PrependScheme.FIRST : PreTokenizer.PrependScheme.NEVER, false);
         List<Decoder> decoders = new ArrayList<>(List.of(
-                new Decoder.Replace(Pattern.compile("\u2581", Pattern.LITERAL), " "),
+                new Decoder.Replace(Literals.pattern("\u2581"), " "),
                 new Decoder.ByteFallback(), new Decoder.Fuse()));
         if (addSpacePrefix) decoders.add(new Decoder.Strip(' ', 1, 0));
         return finish(md, model, added, null, preTokenizer, new Decoder.Sequence(decoders), true, tokens.size());

@@ -2,7 +2,6 @@ package owb.tokenizer;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -39,7 +38,7 @@ sealed interface Normalizer {
     /** Replaces every match of a literal or a regex (Llama 2: " " by "▁"). */
     record Replace(Pattern pattern, String content) implements Normalizer {
         public String normalize(String text) {
-            return pattern.matcher(text).replaceAll(Matcher.quoteReplacement(content));
+            return Literals.replace(pattern, text, content);
         }
     }
 

@@ -2,6 +2,7 @@ package owb.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -23,12 +24,24 @@ sealed interface PreTokenizer {
      */
     record ByteLevelWords(boolean addPrefixSpace, boolean useRegex) implements PreTokenizer {
         public void split(Piece piece, List<Piece> out) {
-            Piece spaced = addPrefixSpace && !piece.text().startsWith(" ")
-                    ? new Piece(" " + piece.text(), piece.atStart()) : piece;
-            List<Piece> words = new ArrayList<>();
-            if (useRegex) SplitBehavior.ISOLATED.split(spaced, GPT2_WORDS, false, words);
-            else words.add(spaced);
-            for (Piece word : words) out.add(new Piece(ByteLevel.encode(word.text()), word.atStart()));
+            String text = addPrefixSpace && !piece.text().startsWith(" ") ? " " + piece.text() : piece.text();
+            if (!useRegex) {
+                out.add(new Piece(ByteLevel.encode(text), piece.atStart()));
+                return;
+            }
+            // GPT-2's regex, Isolated: the matches and the text between them are the words.
+            Matcher m = GPT2_WORDS.matcher(text);
+            int previous = 0;
+            while (m.find()) {
+                if (previous < m.start()) out.add(word(text, previous, m.start(), piece));
+                out.add(word(text, m.start(), m.end(), piece));
+                previous = m.end();
+            }
+            if (previous < text.length()) out.add(word(text, previous, text.length(), piece));
+        }
+
+        private static Piece word(String text, int start, int end, Piece piece) {
+            return new Piece(ByteLevel.encode(text.substring(start, end)), piece.atStart() && start == 0);
         }
     }
 

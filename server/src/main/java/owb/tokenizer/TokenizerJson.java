@@ -24,6 +24,7 @@ final class TokenizerJson {
     static final long MAX_FILE_BYTES = 256L << 20;
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Pattern NEVER_MATCHES = Pattern.compile("(?!)");
     private static final List<String> BOS_GUESSES = List.of("<|begin_of_text|>", "<s>", "<bos>", "<|endoftext|>");
     private static final List<String> EOS_GUESSES = List.of("<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>");
 
@@ -229,7 +230,10 @@ final class TokenizerJson {
 
     /** {"String": literal} or {"Regex": Oniguruma pattern}. */
     private Pattern pattern(JsonNode node) {
-        if (node.has("String")) return Pattern.compile(Pattern.quote(text(node, "String")));
+        if (node.has("String")) {
+            String literal = text(node, "String");
+            return literal.isEmpty() ? NEVER_MATCHES : Literals.pattern(literal);  // an empty literal matches nothing
+        }
         if (node.has("Regex")) {
             try {
                 return OnigurumaRegex.compile(text(node, "Regex"));

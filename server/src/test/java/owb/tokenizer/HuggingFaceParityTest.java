@@ -20,29 +20,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * cases and seeded random strings.
  */
 class HuggingFaceParityTest {
-    /** Which cases of expected.json are which: the corpus lines come first, then these counts. */
-    private static final int CORPUS = 1;
-    private static final int EDGE_CASES = 56;
-
     @TestFactory
     List<DynamicNode> matchesHuggingFace() throws Exception {
-        JsonNode expected = TokenizerFixtures.expected();
         List<DynamicNode> containers = new ArrayList<>();
-        for (Map.Entry<String, JsonNode> entry : expected.properties()) {
+        for (Map.Entry<String, JsonNode> entry : TokenizerFixtures.expected().properties()) {
             Tokenizer tokenizer = TokenizerFixtures.load(entry.getValue());
-            List<JsonNode> cases = new ArrayList<>();
-            entry.getValue().get("cases").forEach(cases::add);
-            int lines = cases.size() - CORPUS - EDGE_CASES - 300;
-            containers.add(DynamicContainer.dynamicContainer(entry.getKey(), List.of(
-                    check("corpus lines", tokenizer, cases.subList(0, lines)),
-                    check("whole corpus", tokenizer, cases.subList(lines, lines + CORPUS)),
-                    check("edge cases", tokenizer, cases.subList(lines + CORPUS, lines + CORPUS + EDGE_CASES)),
-                    check("random strings", tokenizer, cases.subList(lines + CORPUS + EDGE_CASES, cases.size())))));
+            List<DynamicNode> groups = new ArrayList<>();
+            for (Map.Entry<String, JsonNode> group : entry.getValue().get("cases").properties()) {
+                groups.add(check(group.getKey(), tokenizer, group.getValue()));
+            }
+            containers.add(DynamicContainer.dynamicContainer(entry.getKey(), groups));
         }
         return containers;
     }
 
-    private static DynamicTest check(String name, Tokenizer tokenizer, List<JsonNode> cases) {
+    private static DynamicTest check(String name, Tokenizer tokenizer, JsonNode cases) {
         return DynamicTest.dynamicTest(name, () -> {
             List<String> failures = new ArrayList<>();
             for (JsonNode c : cases) {
