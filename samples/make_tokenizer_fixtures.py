@@ -271,6 +271,22 @@ def expected_case(tokenizer, text):
     }
 
 
+# Patterns whose Oniguruma meaning java.util.regex spells differently, with text that tells them apart.
+REGEX_PATTERNS = [GPT2_SPLIT, LLAMA3_SPLIT, QWEN2_SPLIT, r"\s+", r"\d+", r"\w+", r"\h+", r"(?i:'s|k)", r"a{,2}",
+                  r"x{y", r"^\S+", r"\S+$", r"a.b", r"(?m)a.b", r"\p{Han}+", r"[\p{Lu}\p{Lt}]+\p{Ll}*", r"\v",
+                  r"[[:alpha:]]+", r"\p{^L}+", r"[^\s\p{L}\p{N}]++", r"(?>\p{L}+)(?# a comment)"]
+REGEX_TEXTS = ["Hello world  1234567 3.14 don't DON'T 'ſ Kelvin \u212a", "a\u3000b\u00a0c\u2003d\u0085e\u000bf\tg\n\nh",
+               "١٢٣ ४५६ ½ x{y aaa a\nb a.b", "中文字 日本語 한국어 café naïve ÆØÅ", "line one\nline two\r\nthree ",
+               "🙂 👨‍👩‍👧 e\u0301 0xBEEF deadbeef", "    leading\t\ttabs   trailing   "]
+
+
+def regex_cases():
+    """For each pattern and text: the pieces tokenizers' Split(Regex, "isolated") cuts."""
+    return [{"pattern": pattern, "text": text,
+             "pieces": [piece for piece, _ in pre_tokenizers.Split(Regex(pattern), behavior="isolated").pre_tokenize_str(text)]}
+            for pattern in REGEX_PATTERNS for text in REGEX_TEXTS]
+
+
 def smollm2_path():
     path = os.environ.get("OWB_SMOLLM2")
     if path:
@@ -312,6 +328,7 @@ def main(out):
         print("make_tokenizer_fixtures: no SmolLM2 GGUF; its tokenizer fixture is skipped", file=sys.stderr)
 
     write_json(folder / "expected.json", expected)
+    write_json(folder / "regex.json", regex_cases())
 
 
 if __name__ == "__main__":

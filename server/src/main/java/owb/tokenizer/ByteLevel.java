@@ -53,6 +53,11 @@ final class ByteLevel {
         return spelled.toString();
     }
 
+    /** The character that spells a byte. */
+    static char charOf(int b) {
+        return CHAR_OF_BYTE[b];
+    }
+
     /** The byte a character stands for, or -1 when it is not in the table. */
     static int byteOf(int codePoint) {
         return codePoint >= 0 && codePoint < BYTE_OF_CHAR.length ? BYTE_OF_CHAR[codePoint] : -1;

@@ -11,13 +11,15 @@ import java.util.regex.PatternSyntaxException;
  *
  * <p>What differs, and how it is bridged:
  * <ul>
- *   <li>{@code \s \d \w \b} are Unicode-aware in Oniguruma on UTF-8 text ({@code \s} takes U+3000,
+ *   <li>{@code \s \d \b} are Unicode-aware in Oniguruma on UTF-8 text ({@code \s} takes U+3000,
  *       {@code \d} takes Arabic-Indic digits), ASCII-only in Java: compiled with
  *       UNICODE_CHARACTER_CLASS, which also makes {@code (?i)} fold case the Unicode way
- *       ({@code 'ſ} matches {@code (?i:'s)} in both).</li>
- *   <li>Ruby's {@code ^ $} are always line anchors and only {@code \n} ends a line: MULTILINE
- *       with UNIX_LINES. The tokenizers library lets {@code .} match a newline: DOTALL; and
- *       Ruby's {@code (?m)} is Java's {@code (?s)}.</li>
+ *       ({@code 'ſ} matches {@code (?i:'s)} in both). Oniguruma's {@code \w} is letters, marks,
+ *       numbers and connectors; Java's Unicode one differs (no ½, but joiners), so it is spelled out.</li>
+ *   <li>After an empty match the search moves on by a character, not a UTF-16 unit: see
+ *       {@link RegexMatches}.</li>
+ *   <li>Ruby's {@code ^ $} are always line anchors and only {@code \n} ends a line (nor does
+ *       {@code .} match it): MULTILINE with UNIX_LINES; Ruby's {@code (?m)} is Java's {@code (?s)}.</li>
  *   <li>{@code \h} is a hex digit in Oniguruma (horizontal space in Java); {@code \v} is the
  *       vertical tab alone; {@code \p{Han}}-style script and property names need Java's
  *       {@code Is} prefix; POSIX brackets {@code [:alpha:]} become {@code \p{Alpha}};
@@ -26,7 +28,10 @@ import java.util.regex.PatternSyntaxException;
  * </ul>
  */
 final class OnigurumaRegex {
-    static final int FLAGS = Pattern.UNICODE_CHARACTER_CLASS | Pattern.MULTILINE | Pattern.UNIX_LINES | Pattern.DOTALL;
+    /** Oniguruma's Unicode \\w: letters, marks, numbers of every kind, connectors (Java's adds joiners, not ½). */
+    private static final String WORD = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+
+    static final int FLAGS = Pattern.UNICODE_CHARACTER_CLASS | Pattern.MULTILINE | Pattern.UNIX_LINES;
 
     /** Oniguruma's long general-category names, by their loose form (lower case, no separators). */
     private static final Map<String, String> CATEGORY_ALIASES = Map.ofEntries(
@@ -41,7 +46,7 @@ final class OnigurumaRegex {
     private static final Map<String, String> POSIX_BRACKETS = Map.ofEntries(
             Map.entry("alpha", "\\p{Alpha}"), Map.entry("digit", "\\p{Digit}"), Map.entry("alnum", "\\p{Alnum}"),
             Map.entry("upper", "\\p{Upper}"), Map.entry("lower", "\\p{Lower}"), Map.entry("space", "\\p{Space}"),
-            Map.entry("punct", "\\p{Punct}"), Map.entry("xdigit", "0-9a-fA-F"), Map.entry("word", "\\w"),
+            Map.entry("punct", "\\p{Punct}"), Map.entry("xdigit", "0-9a-fA-F"), Map.entry("word", WORD),
             Map.entry("blank", "\\p{Blank}"), Map.entry("cntrl", "\\p{Cntrl}"), Map.entry("graph", "\\p{Graph}"),
             Map.entry("print", "\\p{Print}"), Map.entry("ascii", "\\x00-\\x7F"));
 
@@ -66,7 +71,7 @@ final class OnigurumaRegex {
         while (i < pattern.length()) {
             char c = pattern.charAt(i);
             if (c == '\\') {
-                i = escape(pattern, i, java);
+                i = escape(pattern, i, classDepth > 0, java);
             } else if (c == '[') {
                 if (classDepth > 0 && pattern.startsWith("[:", i)) {
                     i = posixBracket(pattern, i, java);
@@ -104,15 +109,17 @@ final class OnigurumaRegex {
         return java.toString();
     }
 
-    private static int escape(String pattern, int at, StringBuilder java) {
+    private static int escape(String pattern, int at, boolean inClass, StringBuilder java) {
         if (at + 1 >= pattern.length()) {
             throw new IllegalArgumentException("regex " + quote(pattern) + " ends with a lone backslash");
         }
         char e = pattern.charAt(at + 1);
         switch (e) {
             case 'p', 'P' -> { return property(pattern, at, java); }
-            case 'h' -> java.append("[0-9a-fA-F]");
+            case 'h' -> java.append(inClass ? "0-9a-fA-F" : "[0-9a-fA-F]");
             case 'H' -> java.append("[^0-9a-fA-F]");
+            case 'w' -> java.append(inClass ? WORD : "[" + WORD + "]");
+            case 'W' -> java.append("[^" + WORD + "]");
             case 'v' -> java.append("\\x0B");
             case 'K', 'g', 'y', 'Y', 'O' -> throw new IllegalArgumentException(
                     "regex " + quote(pattern) + ": \\" + e + " has no java.util.regex equivalent");
@@ -144,7 +151,7 @@ final class OnigurumaRegex {
         }
         String loose = name.toLowerCase(Locale.ROOT).replaceAll("[ _-]", "");
         if (loose.equals("word")) {
-            java.append(negated ? "\\W" : "\\w");
+            java.append(negated ? "[^" + WORD + "]" : "[" + WORD + "]");
             return next;
         }
         String javaName;

@@ -2,7 +2,6 @@ package owb.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -30,14 +29,14 @@ sealed interface PreTokenizer {
                 return;
             }
             // GPT-2's regex, Isolated: the matches and the text between them are the words.
-            Matcher m = GPT2_WORDS.matcher(text);
-            int previous = 0;
-            while (m.find()) {
-                if (previous < m.start()) out.add(word(text, previous, m.start(), piece));
-                out.add(word(text, m.start(), m.end(), piece));
-                previous = m.end();
-            }
-            if (previous < text.length()) out.add(word(text, previous, text.length(), piece));
+            int[] previous = {0};
+            String spaced = text;
+            RegexMatches.forEach(GPT2_WORDS, spaced, (start, end) -> {
+                if (previous[0] < start) out.add(word(spaced, previous[0], start, piece));
+                if (start < end) out.add(word(spaced, start, end, piece));
+                previous[0] = end;
+            });
+            if (previous[0] < text.length()) out.add(word(text, previous[0], text.length(), piece));
         }
 
         private static Piece word(String text, int start, int end, Piece piece) {

@@ -2,7 +2,6 @@ package owb.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -40,14 +39,13 @@ enum SplitBehavior {
     void split(Piece piece, Pattern pattern, boolean invert, List<Piece> out) {
         String text = piece.text();
         if (this == ISOLATED && !invert) {
-            int previous = 0;
-            Matcher m = pattern.matcher(text);
-            while (m.find()) {
-                emit(piece, previous, m.start(), out);
-                emit(piece, m.start(), m.end(), out);
-                previous = m.end();
-            }
-            emit(piece, previous, text.length(), out);
+            int[] previous = {0};
+            RegexMatches.forEach(pattern, text, (start, end) -> {
+                emit(piece, previous[0], start, out);
+                emit(piece, start, end, out);
+                previous[0] = end;
+            });
+            emit(piece, previous[0], text.length(), out);
             return;
         }
         List<int[]> spans = spans(text, pattern, invert);  // {start, end, isMatch}
@@ -89,14 +87,13 @@ enum SplitBehavior {
     private static List<int[]> spans(String text, Pattern pattern, boolean invert) {
         List<int[]> spans = new ArrayList<>();
         int match = invert ? 0 : 1;
-        int previous = 0;
-        Matcher m = pattern.matcher(text);
-        while (m.find()) {
-            if (previous != m.start()) spans.add(new int[] {previous, m.start(), 1 - match});
-            spans.add(new int[] {m.start(), m.end(), match});
-            previous = m.end();
-        }
-        if (previous != text.length()) spans.add(new int[] {previous, text.length(), 1 - match});
+        int[] previous = {0};
+        RegexMatches.forEach(pattern, text, (start, end) -> {
+            if (previous[0] != start) spans.add(new int[] {previous[0], start, 1 - match});
+            spans.add(new int[] {start, end, match});
+            previous[0] = end;
+        });
+        if (previous[0] != text.length()) spans.add(new int[] {previous[0], text.length(), 1 - match});
         return spans;
     }
 
