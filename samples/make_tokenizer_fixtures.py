@@ -9,10 +9,13 @@ The Hugging Face hub is out of reach, so the tokenizer.json files are trained he
   qwen2-bpe        NFC + Split(Qwen2 regex) + ByteLevel(use_regex=False)
   smollm-bpe       Digits(individual) + ByteLevel, as SmolLM2's tokenizer.json has it
   llama2-spm       SentencePiece-style BPE with byte fallback: Prepend("▁") + Replace(" ", "▁")
-  metaspace-spm    the same vocabulary with Metaspace(prepend_scheme="first"), transformers 5's Llama
+  metaspace-spm    the same vocabulary with Metaspace(prepend_scheme="first"), transformers 5's Llama,
+                   and the Metaspace decoder
 
-and two GGUF vocabularies, dumped as their metadata key-values (JSON) for the Java side to load:
+and GGUF vocabularies, dumped as their metadata key-values (JSON) for the Java side to load:
 
+  llama3-bpe-gguf  llama3-bpe as convert_hf_to_gguf stores it (pre "llama-bpe"); reference: llama3-bpe
+  qwen2-bpe-gguf   qwen2-bpe likewise (pre "qwen2"); reference: qwen2-bpe
   llama-gguf       the llama2-spm vocabulary as convert_hf_to_gguf would store it (tokens, scores,
                    token types; no merges), read back by transformers' GGUF converter
   smollm2-gguf     the real SmolLM2-135M-Instruct vocabulary from its GGUF (samples/fetch-smollm2.sh)
@@ -182,10 +185,28 @@ def sentencepiece_bpe():
 
 
 def metaspace(base):
+    """Also decodes with the Metaspace decoder (no Fuse: it drops every ▁ of the first token)."""
     tokenizer = Tokenizer.from_str(base.to_str())
     tokenizer.normalizer = None
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=False)
+    tokenizer.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace(replacement="▁", prepend_scheme="first")])
     return tokenizer
+
+
+def byte_level_gguf_metadata(tokenizer, pre, bos, eos, add_bos):
+    """A byte-level tokenizer.json's vocabulary as convert_hf_to_gguf stores it: tokens by id,
+    special added tokens typed CONTROL (3), the rest NORMAL (1), merges as "a b" strings."""
+    spec = json.loads(tokenizer.to_str())
+    vocab = tokenizer.get_vocab(with_added_tokens=True)
+    tokens = [f"[PAD{i}]" for i in range(max(vocab.values()) + 1)]
+    for token, index in vocab.items():
+        tokens[index] = token
+    special = {t["content"] for t in spec["added_tokens"] if t["special"]}
+    return {"general.architecture": "llama", "tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": pre,
+            "tokenizer.ggml.tokens": tokens, "tokenizer.ggml.token_type": [3 if t in special else 1 for t in tokens],
+            "tokenizer.ggml.merges": [m if isinstance(m, str) else " ".join(m) for m in spec["model"]["merges"]],
+            "tokenizer.ggml.bos_token_id": vocab[bos], "tokenizer.ggml.eos_token_id": vocab[eos],
+            "tokenizer.ggml.add_bos_token": add_bos}
 
 
 def llama_gguf_metadata(spm):
@@ -312,6 +333,14 @@ def main(out):
         file = f"{name}.tokenizer.json"
         tokenizer.save(str(folder / file))
         expected[name] = {"tokenizer_json": file, "cases": expected_cases(Tokenizer.from_file(str(folder / file)))}
+
+    # GGUF copies of byte-level tokenizers: the model's own tokenizer.json is the reference.
+    for name, pre, bos, eos, add_bos in [("llama3-bpe", "llama-bpe", "<|begin_of_text|>", "<|end_of_text|>", True),
+                                         ("qwen2-bpe", "qwen2", "<|endoftext|>", "<|im_end|>", False)]:
+        original = Tokenizer.from_file(str(folder / f"{name}.tokenizer.json"))
+        file = f"{name}-gguf.metadata.json"
+        write_json(folder / file, byte_level_gguf_metadata(original, pre, bos, eos, add_bos))
+        expected[f"{name}-gguf"] = {"gguf_metadata": file, "cases": expected[name]["cases"]}
 
     metadata = llama_gguf_metadata(spm)
     write_json(folder / "llama-gguf.metadata.json", metadata)
