@@ -84,13 +84,11 @@ final class BpeTokenizer implements Tokenizer {
         if (addedVocabulary.content(id) != null || singleTokenDecoder == null) return token;
         String text = singleTokenDecoder.decode(List.of(token));
         if (text.indexOf('\uFFFD') < 0 || token.indexOf('\uFFFD') >= 0) return text;
-        // Part of a character: show the bytes the way SentencePiece names byte tokens.
+        // Part of a character: its bytes, named the way SentencePiece names byte tokens.
         if (Decoder.ByteFallback.byteOf(token) >= 0 || !ByteLevel.isSpelled(token)) return token;
         ByteSink bytes = new ByteSink();
         ByteLevel.appendBytes(token, bytes);
-        StringBuilder hex = new StringBuilder();
-        for (byte b : bytes.toArray()) hex.append(BpeModel.byteToken(b & 0xFF));
-        return hex.toString();
+        return bytes.toStringMarkingInvalidBytes();
     }
 
     @Override

@@ -1,7 +1,10 @@
 package owb.tokenizer;
 
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -38,6 +41,24 @@ final class ByteSink {
     /** The bytes as text, each maximal ill-formed subsequence replaced by U+FFFD. */
     String toStringLossy() {
         return new String(bytes, 0, size, StandardCharsets.UTF_8);
+    }
+
+    /** The bytes as text, each byte of an ill-formed sequence written as {@code <0xNN>}. */
+    String toStringMarkingInvalidBytes() {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes, 0, size);
+        CharBuffer out = CharBuffer.allocate(size * 6);
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                for (int i = 0; i < result.length(); i++) out.put(BpeModel.byteToken(in.get() & 0xFF));
+            } else {
+                decoder.flush(out);
+                return out.flip().toString();
+            }
+        }
     }
 
     byte[] toArray() { return Arrays.copyOf(bytes, size); }

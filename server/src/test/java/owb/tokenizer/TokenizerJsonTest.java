@@ -78,8 +78,13 @@ class TokenizerJsonTest {
     }
 
     @Test
-    void aTokenThatIsPartOfACharacterReadsAsItsByte() {
-        assertEquals("<0xE4>", parse(parisJson(false)).tokenText(0xE4));
+    void aTokenThatIsPartOfACharacterReadsAsItsBytes() {
+        ObjectNode json = parisJson(false);
+        // " 中" is 20 E4 B8 AD; a token of its first three bytes
+        ((ObjectNode) json.get("model").get("vocab")).put("Ġä¸", 262);
+        Tokenizer tokenizer = parse(json);
+        assertEquals("<0xE4>", tokenizer.tokenText(0xE4));
+        assertEquals(" <0xE4><0xB8>", tokenizer.tokenText(262));
     }
 
     @Test
