@@ -23,24 +23,15 @@ sealed interface PreTokenizer {
      */
     record ByteLevelWords(boolean addPrefixSpace, boolean useRegex) implements PreTokenizer {
         public void split(Piece piece, List<Piece> out) {
-            String text = addPrefixSpace && !piece.text().startsWith(" ") ? " " + piece.text() : piece.text();
-            if (!useRegex) {
-                out.add(new Piece(ByteLevel.encode(text), piece.atStart()));
-                return;
+            Piece spaced = addPrefixSpace && !piece.text().startsWith(" ")
+                    ? new Piece(" " + piece.text(), piece.atStart()) : piece;
+            int first = out.size();
+            if (useRegex) SplitBehavior.ISOLATED.split(spaced, GPT2_WORDS, false, out);
+            else out.add(spaced);
+            for (int i = first; i < out.size(); i++) {
+                Piece word = out.get(i);
+                out.set(i, new Piece(ByteLevel.encode(word.text()), word.atStart()));
             }
-            // GPT-2's regex, Isolated: the matches and the text between them are the words.
-            int[] previous = {0};
-            String spaced = text;
-            RegexMatches.forEach(GPT2_WORDS, spaced, (start, end) -> {
-                if (previous[0] < start) out.add(word(spaced, previous[0], start, piece));
-                if (start < end) out.add(word(spaced, start, end, piece));
-                previous[0] = end;
-            });
-            if (previous[0] < text.length()) out.add(word(text, previous[0], text.length(), piece));
-        }
-
-        private static Piece word(String text, int start, int end, Piece piece) {
-            return new Piece(ByteLevel.encode(text.substring(start, end)), piece.atStart() && start == 0);
         }
     }
 
