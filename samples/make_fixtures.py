@@ -4,3 +4,4 @@ out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 import make_gguf_fixtures; make_gguf_fixtures.main(out)
 import make_safetensors_fixtures; make_safetensors_fixtures.main(out)
+import subprocess; subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_tokenizer_fixtures.py"), out], check=True)
