@@ -2,3 +2,4 @@
 import os, sys
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
+import make_model_fixtures; make_model_fixtures.weights_main(os.path.join(out, "models"))  # tiny models, see samples/fixtures/models
