@@ -44,7 +44,7 @@ INDUCTION_SEGMENT = 10
 # What each expected file holds is trimmed to keep the committed fixtures near 3 MB:
 HOOKED_PROMPTS = (1,)  # prompts with TransformerLens-style hooks (layer 0 and the last layer)
 LEAN_PROMPTS = (2,)  # prompts with only tokens, logits and the pre-final-norm residual
-QUANT_PROMPTS = (0, 1, 3)  # prompts in expected_<quant>.safetensors (tokens, logits)
+QUANT_PROMPTS = (0, 1)  # prompts in expected_<quant>.safetensors (tokens, logits)
 GENERATE_TOKENS = 10
 GGUF_QUANTS = ("q8_0", "q4_0", "q4_1")
 
