@@ -61,7 +61,8 @@ final class ApiRoutes {
         routes.get("/api/jobs/{job_id}/events", this::jobEvents);
 
         routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
-        routes.exception(CheckpointException.class, (e, ctx) -> error(ctx, 422, e.getMessage()));
+        routes.exception(CheckpointException.class,
+                (e, ctx) -> error(ctx, 422, registry.withoutRootPaths(e.getMessage())));
         routes.exception(NoSuchFileException.class,
                 (e, ctx) -> error(ctx, 404, "a model file is gone from disk: " + Path.of(e.getFile()).getFileName()));
         routes.exception(Exception.class, (e, ctx) -> {

@@ -75,7 +75,7 @@ final class JobRunner implements AutoCloseable {
             AuditReport report = Auditor.audit(lease.checkpoint(), job::progress);
             job.succeed(AUDIT_READER.readTree(AuditJson.toJson(report)));
         } catch (Exception | OutOfMemoryError | StackOverflowError e) {
-            job.fail(ApiRoutes.oneLine(e));
+            job.fail(registry.withoutRootPaths(ApiRoutes.oneLine(e)));
         } finally {
             synchronized (this) {
                 runningByModel.remove(job.modelId(), job);

@@ -116,6 +116,17 @@ public final class ModelRegistry implements AutoCloseable {
         return file.getFileName().toString();
     }
 
+    /** A message with the model roots' absolute paths cut off, so the API shows only relative names. */
+    String withoutRootPaths(String message) {
+        String out = message;
+        for (Root root : roots) {
+            for (Path p : List.of(root.real(), root.given())) {
+                out = out.replace(p + p.getFileSystem().getSeparator(), "");
+            }
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         openCheckpoints.close();

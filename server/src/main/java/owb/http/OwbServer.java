@@ -8,6 +8,8 @@ import org.eclipse.jetty.server.NetworkConnector;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -85,6 +87,14 @@ public final class OwbServer implements AutoCloseable {
     public int modelCount() throws IOException { return registry.models().size(); }
 
     public List<ModelInfo> models() throws IOException { return registry.models(); }
+
+    /** Tensor names of a model in file order, URL-encoded as the API expects them in a path. */
+    public List<String> tensorNames(String modelId) throws IOException {
+        try (CheckpointCache.Lease lease = registry.open(modelId)) {
+            return lease.checkpoint().tensors().stream()
+                    .map(t -> URLEncoder.encode(t.name(), StandardCharsets.UTF_8).replace("+", "%20")).toList();
+        }
+    }
 
     @Override
     public void close() {
