@@ -2,6 +2,7 @@ package owb.http;
 
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.BadRequestResponse;
+import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
@@ -32,6 +33,7 @@ import java.util.concurrent.Semaphore;
 final class ApiRoutes {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
+    static final long MAX_REQUEST_BYTES = 64 * 1024;
     private static final int MIN_CHART_PIXELS = 64;
     private static final int MAX_CHART_PIXELS = 4096;
     private static final int MAX_EVENT_STREAMS = 32;
@@ -50,6 +52,12 @@ final class ApiRoutes {
     }
 
     void register(RoutesConfig routes) {
+        // Nothing here reads a request body; a client sending a large one is refused up front.
+        routes.before(ctx -> {
+            if (ctx.contentLength() > MAX_REQUEST_BYTES) {
+                throw new ContentTooLargeResponse("request body over " + MAX_REQUEST_BYTES + " bytes");
+            }
+        });
         routes.get("/api/health", ctx -> ctx.json(new ApiJson.Health("ok", OwbServer.VERSION)));
         routes.get("/api/models", this::listModels);
         routes.get("/api/models/{id}", this::modelSummary);

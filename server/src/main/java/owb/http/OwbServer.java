@@ -23,7 +23,6 @@ public final class OwbServer implements AutoCloseable {
     public static final String VERSION = "0.1.0";
 
     private static final int MAX_OPEN_CHECKPOINTS = 8;
-    private static final long MAX_REQUEST_BYTES = 64 * 1024; // the API takes no uploads
     private static final int AUDIT_THREADS = 1; // an audit already reads a whole checkpoint flat out
 
     private final Javalin app;
@@ -48,8 +47,9 @@ public final class OwbServer implements AutoCloseable {
             config.startup.showJavalinBanner = false;
             config.jetty.host = options.host();
             config.jetty.port = options.port();
-            config.http.maxRequestSize = MAX_REQUEST_BYTES;
+            config.http.maxRequestSize = ApiRoutes.MAX_REQUEST_BYTES;
             config.jsonMapper(new JavalinJackson(ApiJson.mapper(), false));
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JettyJsonErrors()));
             if (options.webFolder() != null && Files.isRegularFile(options.webFolder().resolve("index.html"))) {
                 config.staticFiles.add(files -> {
                     files.hostedPath = "/";

@@ -234,11 +234,22 @@ class OwbServerTest {
                 "/api/models/escape/tensors",
                 "/api/models/" + id("tiny") + "/..%2F..%2F..%2Fetc%2Fpasswd",
                 "/api/models/" + id("tiny") + "/tensors/..%2F..%2Fescape%2Fmodel.safetensors",
-                "/api/models/%252e%252e%252fescape/tensors")) {
+                "/api/models/%252e%252e%252fescape/tensors",
+                "/%2e%2e/%2e%2e/etc/passwd",
+                "/api/models/%00/tensors")) {
             HttpResponse<String> r = get(path);
             assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, path + " -> " + r.statusCode());
+            assertError(r, r.statusCode());
             assertFalse(r.body().contains("secret"), path);
         }
+    }
+
+    @Test
+    void refusesARequestBodyItWouldNeverRead() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri("/api/models/" + id("tiny") + "/audit"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1 << 20])).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertError(r, 413);
     }
 
     @Test
