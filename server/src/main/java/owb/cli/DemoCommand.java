@@ -56,28 +56,31 @@ final class DemoCommand implements Command, ArgsSpec {
     static String guide(OwbServer server, List<ModelInfo> models) throws IOException {
         String url = server.url();
         StringBuilder sb = new StringBuilder();
-        sb.append("owb demo: serving ").append(models.size()).append(" sample model(s) on ").append(url).append("\n\n");
-        sb.append("  open ").append(url).append("/ in a browser, or try the API:\n\n");
-        sb.append("  curl ").append(url).append("/api/models\n");
+        sb.append("owb demo: serving ").append(models.size()).append(models.size() == 1 ? " sample model" : " sample models")
+                .append(" on ").append(url).append('\n');
+        if (server.servesWebUi()) sb.append("  web UI: ").append(url).append("/\n");
+        sb.append("\n  # the models\n  curl ").append(url).append("/api/models\n");
         for (ModelInfo m : models) {
             String api = url + "/api/models/" + m.id();
-            sb.append("\n  ").append(m.name()).append(" (").append(m.format()).append(")\n");
-            sb.append("  curl ").append(api).append("                      # summary\n");
-            sb.append("  curl ").append(api).append("/tensors              # tensor list\n");
+            sb.append("\n  # ").append(m.name()).append(" (").append(m.format()).append(")\n");
             String tensor;
             try {
                 tensor = server.tensorNames(m.id()).stream().findFirst().orElse("TENSOR");
             } catch (CheckpointException e) {
-                sb.append("  cannot open it: ").append(e.getMessage()).append('\n');
+                sb.append("  # cannot open it: ").append(e.getMessage()).append('\n');
                 continue;
             }
-            sb.append("  curl ").append(api).append("/tensors/").append(tensor).append("   # one tensor's statistics\n");
-            sb.append("  curl -o hist.png ").append(api).append("/tensors/").append(tensor).append("/histogram.png\n");
-            sb.append("  curl -X POST ").append(api).append("/audit       # full audit -> {\"job_id\": ...}\n");
-            sb.append("  curl ").append(url).append("/api/jobs/JOB_ID        # its progress and result\n");
+            sb.append("  # summary, tensors, one tensor's statistics and histogram\n");
+            sb.append("  curl ").append(api).append('\n');
+            sb.append("  curl ").append(api).append("/tensors\n");
+            sb.append("  curl ").append(api).append("/tensors/").append(tensor).append('\n');
+            sb.append("  curl -o histogram.png ").append(api).append("/tensors/").append(tensor).append("/histogram.png\n");
+            sb.append("  # a full audit: start it (answers a job_id), watch its progress, read the report\n");
+            sb.append("  curl -X POST ").append(api).append("/audit\n");
             sb.append("  curl -N -H 'Accept: text/event-stream' ").append(url).append("/api/jobs/JOB_ID/events\n");
+            sb.append("  curl ").append(url).append("/api/jobs/JOB_ID\n");
         }
-        sb.append("\n  Ctrl-C stops the server.\n");
+        sb.append("\nCtrl-C stops the server.\n");
         return sb.toString();
     }
 }

@@ -1,5 +1,6 @@
 package owb.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.ContentTooLargeResponse;
@@ -7,10 +8,10 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.NotAcceptableResponse;
-import io.javalin.http.NotFoundResponse;
 import io.javalin.http.ServiceUnavailableResponse;
 import io.javalin.http.sse.SseClient;
 import io.javalin.http.sse.SseHandler;
+import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import owb.checkpoint.CheckpointException;
@@ -18,6 +19,7 @@ import owb.checkpoint.TensorEntry;
 import owb.report.HistogramChart;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -33,6 +35,7 @@ import java.util.concurrent.Semaphore;
 final class ApiRoutes {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
+    private static final ObjectMapper ERROR_JSON = ApiJson.mapper();
     static final long MAX_REQUEST_BYTES = 64 * 1024;
     private static final int MIN_CHART_PIXELS = 64;
     private static final int MAX_CHART_PIXELS = 4096;
@@ -77,6 +80,18 @@ final class ApiRoutes {
             LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
             error(ctx, 500, oneLine(e));
         });
+    }
+
+    /** An Error (out of memory, stack overflow) thrown by a handler: 500 with one line, like any other failure. */
+    static void javaLangError(HttpServletResponse response, Error error) {
+        LOG.error("request failed", error);
+        try {
+            response.setStatus(500);
+            response.setContentType("application/json");
+            response.getWriter().write(ERROR_JSON.writeValueAsString(new ApiJson.ApiError(oneLine(error))));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the client is gone; nothing more to tell it
+        }
     }
 
     private void listModels(Context ctx) throws IOException {
@@ -124,7 +139,11 @@ final class ApiRoutes {
         ctx.json(ApiJson.job(jobs.job(ctx.pathParam("job_id")).status(), true));
     }
 
-    /** Server-sent events: "progress" while the job runs, then one "done" or "failed", then the end. */
+    /**
+     * Server-sent events: "progress" while the job runs, then one "done" or "failed", then the end.
+     * A plain GET that hands over to Javalin's SseHandler (what routes.sse registers), so that an
+     * unknown job or a wrong Accept header still gets a status code before the stream starts.
+     */
     private void jobEvents(Context ctx) {
         AuditJob job = jobs.job(ctx.pathParam("job_id"));
         String accept = ctx.header("Accept");

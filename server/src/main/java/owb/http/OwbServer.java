@@ -9,6 +9,7 @@ import org.eclipse.jetty.server.NetworkConnector;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.URLEncoder;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,11 +29,13 @@ public final class OwbServer implements AutoCloseable {
     private final Javalin app;
     private final ModelRegistry registry;
     private final JobRunner jobs;
+    private final boolean servesWebUi;
 
-    private OwbServer(Javalin app, ModelRegistry registry, JobRunner jobs) {
+    private OwbServer(Javalin app, ModelRegistry registry, JobRunner jobs, boolean servesWebUi) {
         this.app = app;
         this.registry = registry;
         this.jobs = jobs;
+        this.servesWebUi = servesWebUi;
     }
 
     /** Discovers the models and starts serving; throws BindException when the port is taken. */
@@ -43,6 +46,8 @@ public final class OwbServer implements AutoCloseable {
         JobRunner jobs = new JobRunner(registry, AUDIT_THREADS);
         StatsService stats = new StatsService(registry, Math.max(1, Runtime.getRuntime().availableProcessors()));
         ApiRoutes routes = new ApiRoutes(registry, stats, jobs);
+        boolean servesWebUi = options.webFolder() != null
+                && Files.isRegularFile(options.webFolder().resolve("index.html"));
         Javalin app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jetty.host = options.host();
@@ -50,7 +55,8 @@ public final class OwbServer implements AutoCloseable {
             config.http.maxRequestSize = ApiRoutes.MAX_REQUEST_BYTES;
             config.jsonMapper(new JavalinJackson(ApiJson.mapper(), false));
             config.jetty.modifyServer(server -> server.setErrorHandler(new JettyJsonErrors()));
-            if (options.webFolder() != null && Files.isRegularFile(options.webFolder().resolve("index.html"))) {
+            config.router.javaLangErrorHandler(ApiRoutes::javaLangError);
+            if (servesWebUi) {
                 config.staticFiles.add(files -> {
                     files.hostedPath = "/";
                     files.directory = options.webFolder().toAbsolutePath().toString();
@@ -61,12 +67,26 @@ public final class OwbServer implements AutoCloseable {
         });
         try {
             app.start();
-        } catch (JavalinBindException e) {
+        } catch (RuntimeException e) {
             jobs.close();
             registry.close();
-            throw new BindException("port " + options.port() + " is in use");
+            if (e instanceof JavalinBindException) throw bindFailure(options, e);
+            throw e;
         }
-        return new OwbServer(app, registry, jobs);
+        return new OwbServer(app, registry, jobs, servesWebUi);
+    }
+
+    /** Javalin reports every bind failure as "port in use"; the cause tells which it was. */
+    private static BindException bindFailure(ServerOptions options, Exception e) {
+        Throwable root = e;
+        while (root.getCause() != null) root = root.getCause();
+        String message = root.getMessage() == null ? "" : root.getMessage();
+        if (root instanceof BindException && message.contains("in use")) {
+            return new BindException("port " + options.port() + " is in use");
+        }
+        String why = root instanceof UnresolvedAddressException ? "unknown host"
+                : message.isBlank() ? root.getClass().getSimpleName() : message;
+        return new BindException("cannot listen on " + options.host() + ":" + options.port() + ": " + why);
     }
 
     /** The port actually bound (useful after asking for port 0). */
@@ -81,6 +101,9 @@ public final class OwbServer implements AutoCloseable {
         String host = host();
         return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
     }
+
+    /** Whether / serves the web UI (the web folder has an index.html). */
+    public boolean servesWebUi() { return servesWebUi; }
 
     public List<Path> modelRoots() { return registry.roots(); }
 
