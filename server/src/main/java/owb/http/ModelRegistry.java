@@ -138,22 +138,22 @@ public final class ModelRegistry implements AutoCloseable {
             for (Path path : Checkpoints.discover(root.given(), DISCOVERY_DEPTH)) {
                 if (byId.size() >= MAX_MODELS) return byId;
                 if (!Files.exists(path)) continue; // a dangling symlink
-                Path real = path.toRealPath();
-                if (!real.startsWith(root.real())) continue; // a symlink out of the root
-                ModelInfo model = describe(root, path);
+                if (!path.toRealPath().startsWith(root.real())) continue; // a symlink out of the root
+                List<Path> weights = weightFiles(path);
+                if (!weights.stream().allMatch(w -> w.startsWith(root.real()))) continue; // weights linked from outside
+                ModelInfo model = describe(root, path, weights);
                 byId.putIfAbsent(model.id(), model);
             }
         }
         return byId;
     }
 
-    private static ModelInfo describe(Root root, Path path) throws IOException {
+    private static ModelInfo describe(Root root, Path path, List<Path> weights) throws IOException {
         Path absolute = path.toAbsolutePath().normalize();
         String relative = absolute.startsWith(root.given()) ? slashed(root.given().relativize(absolute))
                 : slashed(root.real().relativize(path.toRealPath()));
         String name = displayName(root, absolute);
         String id = slug(name) + "-" + shortHash(root.real() + "\n" + relative);
-        List<Path> weights = weightFiles(root, absolute);
         boolean gguf = weights.stream().anyMatch(p -> p.getFileName().toString().endsWith(".gguf"))
                 && weights.stream().noneMatch(p -> p.getFileName().toString().endsWith(".safetensors"));
         long size = 0;
@@ -172,8 +172,11 @@ public final class ModelRegistry implements AutoCloseable {
         return name;
     }
 
-    /** The .gguf and .safetensors files at or under path, by real path, each once, inside the root. */
-    private static List<Path> weightFiles(Root root, Path path) throws IOException {
+    /**
+     * The real paths of the .gguf and .safetensors files at or under path, each once (a Hugging
+     * Face cache links every snapshot's files to shared blobs; the names are on the links).
+     */
+    private static List<Path> weightFiles(Path path) throws IOException {
         Set<Path> seen = new HashSet<>();
         List<Path> files = new ArrayList<>();
         try (Stream<Path> walk = Files.walk(path, DISCOVERY_DEPTH)) {
@@ -181,7 +184,7 @@ public final class ModelRegistry implements AutoCloseable {
                 String n = p.getFileName().toString();
                 if (!(n.endsWith(".gguf") || n.endsWith(".safetensors")) || !Files.isRegularFile(p)) continue;
                 Path real = p.toRealPath();
-                if (real.startsWith(root.real()) && seen.add(real)) files.add(real);
+                if (seen.add(real)) files.add(real);
             }
         }
         return files;

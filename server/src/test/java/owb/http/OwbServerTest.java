@@ -57,6 +57,12 @@ class OwbServerTest {
         Path outside = new TinySafetensors().add("secret", new long[]{1}, 42)
                 .write(tmp.resolve("outside/secret/model.safetensors")).getParent();
         Files.createSymbolicLink(root.resolve("escape"), outside);
+        Files.createDirectories(root.resolve("sneaky"));
+        Files.createSymbolicLink(root.resolve("sneaky/model.safetensors"), outside.resolve("model.safetensors"));
+        // a Hugging Face cache links snapshot files to blobs in the same folder: inside the root, fine
+        new TinySafetensors().add("linked.weight", new long[]{2}, 3, 4).write(root.resolve("blobs/9f86d081"));
+        Files.createDirectories(root.resolve("linked"));
+        Files.createSymbolicLink(root.resolve("linked/model.safetensors"), Path.of("../blobs/9f86d081"));
         server = OwbServer.start(ServerOptions.local(List.of(root)));
     }
 
@@ -88,8 +94,14 @@ class OwbServerTest {
             assertEquals("safetensors", m.get("format").asText());
             assertTrue(m.get("size_bytes").asLong() > 0);
         }
-        assertEquals(List.of("broken", "other", "tiny"), paths.stream().sorted().toList());
+        assertEquals(List.of("broken", "linked", "other", "tiny"), paths.stream().sorted().toList());
         assertFalse(models.toString().contains("secret"));
+    }
+
+    @Test
+    void followsSymlinksThatStayInsideTheRoot() throws Exception {
+        JsonNode t = getJson("/api/models/" + id("linked") + "/tensors/linked.weight", 200);
+        assertEquals(3.5, t.get("stats").get("mean").asDouble(), 1e-9);
     }
 
     @Test
@@ -232,6 +244,7 @@ class OwbServerTest {
                 "/api/models/%2Fetc%2Fpasswd/tensors",
                 "/api/models/..%2Fescape/tensors",
                 "/api/models/escape/tensors",
+                "/api/models/sneaky/tensors",
                 "/api/models/" + id("tiny") + "/..%2F..%2F..%2Fetc%2Fpasswd",
                 "/api/models/" + id("tiny") + "/tensors/..%2F..%2Fescape%2Fmodel.safetensors",
                 "/api/models/%252e%252e%252fescape/tensors",
@@ -250,6 +263,22 @@ class OwbServerTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1 << 20])).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertError(r, 413);
+    }
+
+    @Test
+    void aWeightFileSwappedForALinkOutOfTheRootAfterDiscoveryIsRefused() throws Exception {
+        Path swapRoot = tmp.resolve("swap");
+        Path weights = new TinySafetensors().add("w", new long[]{1}, 1).write(swapRoot.resolve("m/model.safetensors"));
+        try (OwbServer swapServer = OwbServer.start(ServerOptions.local(List.of(swapRoot)))) {
+            String modelId = swapServer.models().getFirst().id();
+            Files.delete(weights);
+            Files.createSymbolicLink(weights, tmp.resolve("outside/secret/model.safetensors"));
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
+                    URI.create(swapServer.url() + "/api/models/" + modelId + "/tensors")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertError(r, 403);
+            assertFalse(r.body().contains("secret"));
+        }
     }
 
     @Test
