@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs audits in the background on a small fixed pool with a bounded queue. At most one audit per
  * model runs at a time (asking again returns the running job); finished jobs are kept for a
- * while, the oldest dropped first.
+ * while, the least recently asked about dropped first.
  */
 final class JobRunner implements AutoCloseable {
 
@@ -35,7 +35,7 @@ final class JobRunner implements AutoCloseable {
 
     private final ModelRegistry registry;
     private final ThreadPoolExecutor executor;
-    private final LinkedHashMap<String, AuditJob> jobs = new LinkedHashMap<>();
+    private final LinkedHashMap<String, AuditJob> jobs = new LinkedHashMap<>(16, 0.75f, true); // LRU order
     private final Map<String, AuditJob> runningByModel = new HashMap<>();
 
     JobRunner(ModelRegistry registry, int threads) {
