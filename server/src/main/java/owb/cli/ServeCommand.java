@@ -58,7 +58,9 @@ final class ServeCommand implements Command, ArgsSpec {
                     + options.port() + " can read the models under " + describe(roots));
         }
         try (OwbServer server = OwbServer.start(options)) {
-            out.println("owb: serving " + server.modelCount() + " models from " + describe(roots) + " on " + server.url());
+            int models = server.modelCount();
+            out.println("owb: serving " + models + (models == 1 ? " model" : " models") + " from " + describe(roots)
+                    + " on " + server.url());
             out.flush();
             untilInterrupted(server);
         }

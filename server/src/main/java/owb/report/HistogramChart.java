@@ -12,6 +12,7 @@ import org.jfree.data.xy.XYIntervalSeriesCollection;
 import owb.audit.Histogram;
 
 import java.awt.Color;
+import java.awt.Font;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,6 +26,7 @@ public final class HistogramChart {
     }
 
     private static final Color BAR = new Color(0x3b6ea5);
+    private static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
 
     private HistogramChart() {}
 
@@ -49,6 +51,7 @@ public final class HistogramChart {
         JFreeChart chart = ChartFactory.createXYBarChart(title, "value", false, "count", dataset,
                 PlotOrientation.VERTICAL, false, false, false);
         chart.setBackgroundPaint(Color.WHITE);
+        chart.getTitle().setFont(TITLE_FONT); // tensor names run long; the default bold 18pt clips them
         XYPlot plot = chart.getXYPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
