@@ -1,0 +1,75 @@
+package owb.model;
+
+/**
+ * A causal language model with TransformerLens hook points, run on the CPU from a checkpoint's
+ * own weights (see {@link ModelLoader}). Activations are float32; weights stay in their stored
+ * encoding. The checkpoint must stay open while the model is used.
+ */
+public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
+
+    ModelConfig config();
+
+    /**
+     * Runs {@code tokens} at positions [cache.length(), cache.length() + n) and appends their keys
+     * and values to {@code cache}.
+     *
+     * @param allPositions logits for every position, or only for the last one
+     * @return logits [n, d_vocab], or [1, d_vocab]
+     * @throws ModelException for no tokens, a token id outside the vocabulary, or positions past
+     *                        what the model can represent
+     */
+    float[] forward(int[] tokens, KvCache cache, Hooks hooks, boolean allPositions);
+
+    /** Logits [n, d_vocab] for a whole prompt, from an empty cache. */
+    default float[] forward(int[] tokens, Hooks hooks) {
+        return forward(tokens, new KvCache(config()), hooks, true);
+    }
+
+    default float[] forward(int[] tokens) {
+        return forward(tokens, Hooks.none());
+    }
+
+    /** Greedy continuation: the {@code count} tokens that follow {@code prompt} (no stop at end-of-sequence). */
+    default int[] generate(int[] prompt, int count) {
+        return generate(prompt, count, Hooks.none());
+    }
+
+    /**
+     * Greedy continuation with a KV cache: the prompt runs once, then each new token alone.
+     * {@code hooks} apply at every step (the prompt's pass, then one position at a time).
+     */
+    default int[] generate(int[] prompt, int count, Hooks hooks) {
+        if (count < 0) throw new IllegalArgumentException("cannot generate " + count + " tokens");
+        int[] generated = new int[count];
+        if (count == 0) return generated;
+        KvCache cache = new KvCache(config());
+        float[] logits = forward(prompt, cache, hooks, false);
+        for (int t = 0; t < count; t++) {
+            generated[t] = argmax(logits, 0, logits.length);
+            if (t + 1 < count) logits = forward(new int[] {generated[t]}, cache, hooks, false);
+        }
+        return generated;
+    }
+
+    /** The index of the largest value in values[from, to) (the first one on ties, as torch.argmax). */
+    static int argmax(float[] values, int from, int to) {
+        int best = from;
+        for (int i = from + 1; i < to; i++) {
+            if (values[i] > values[best]) best = i;
+        }
+        return best - from;
+    }
+
+    /** Checks a forward pass's input against the vocabulary and the positions the model has. */
+    static void checkInput(int[] tokens, int start, ModelConfig config, int maxPositions) {
+        if (tokens.length == 0) throw new ModelException("no tokens to run");
+        for (int id : tokens) {
+            if (id < 0 || id >= config.dVocab()) {
+                throw new ModelException("token id " + id + " is outside the vocabulary (0.." + (config.dVocab() - 1) + ")");
+            }
+        }
+        if ((long) start + tokens.length > maxPositions) {
+            throw new ModelException((start + tokens.length) + " positions exceed the model's " + maxPositions);
+        }
+    }
+}

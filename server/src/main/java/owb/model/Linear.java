@@ -1,0 +1,20 @@
+package owb.model;
+
+/**
+ * A linear layer over activations: y [m, out] = x [m, in] · Wᵀ (+ b). The weight stays in the
+ * checkpoint's stored encoding; the tensor package's kernels dequantize it as they go.
+ */
+sealed interface Linear permits StoredLinear, Conv1dLinear {
+    int in();
+
+    int out();
+
+    /** y [m, out] (overwritten) from x [m, in]. */
+    void apply(float[] x, int m, float[] y);
+
+    default float[] apply(float[] x, int m) {
+        float[] y = new float[m * out()];
+        apply(x, m, y);
+        return y;
+    }
+}
