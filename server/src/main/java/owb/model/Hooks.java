@@ -92,6 +92,11 @@ public final class Hooks {
         }
     }
 
+    /** Whether a hook name matches a glob as {@link #capture} matches it. */
+    public static boolean matches(String glob, String name) {
+        return glob(glob).matcher(name).matches();
+    }
+
     private static int sameSize(String name, Activation a, float[] values) {
         if (values.length != a.size()) {
             throw new IllegalArgumentException(name + " has " + a.size() + " values " + Arrays.toString(a.shape())

@@ -39,13 +39,24 @@ public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
      * {@code hooks} apply at every step (the prompt's pass, then one position at a time).
      */
     default int[] generate(int[] prompt, int count, Hooks hooks) {
-        if (count < 0) throw new IllegalArgumentException("cannot generate " + count + " tokens");
-        int[] generated = new int[count];
-        if (count == 0) return generated;
         KvCache cache = new KvCache(config());
         float[] logits = forward(prompt, cache, hooks, false);
+        return continueGreedily(logits, cache, count, hooks);
+    }
+
+    /**
+     * The {@code count} greedy tokens after a forward pass that filled {@code cache}.
+     *
+     * @param nextLogits [d_vocab] logits of the last position that pass ran
+     */
+    default int[] continueGreedily(float[] nextLogits, KvCache cache, int count, Hooks hooks) {
+        if (count < 0) throw new IllegalArgumentException("cannot generate " + count + " tokens");
+        int vocab = config().dVocab();
+        if (nextLogits.length < vocab) throw new IllegalArgumentException("logits for " + vocab + " tokens expected");
+        int[] generated = new int[count];
+        float[] logits = nextLogits;
         for (int t = 0; t < count; t++) {
-            generated[t] = argmax(logits, 0, logits.length);
+            generated[t] = argmax(logits, logits.length - vocab, logits.length);
             if (t + 1 < count) logits = forward(new int[] {generated[t]}, cache, hooks, false);
         }
         return generated;
