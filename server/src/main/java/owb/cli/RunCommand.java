@@ -81,9 +81,6 @@ final class RunCommand implements Command, ArgsSpec {
         try (Checkpoint checkpoint = Checkpoints.open(modelPath)) {
             LanguageModel model = ModelLoader.load(checkpoint);
             TokenizerOrReason tokenizer = tokenizer(checkpoint);
-            if (tokenizer.tokenizer == null && tokenizer.reason != null && prompt == null) {
-                err.println("warning: " + tokenizer.reason + "; token texts are shown as <id>");
-            }
             int[] tokens = prompt != null ? encode(tokenizer, prompt) : parseTokens(tokenList);
             TokenTexts texts = new TokenTexts(tokenizer.tokenizer);
 
@@ -93,6 +90,7 @@ final class RunCommand implements Command, ArgsSpec {
             float[] logits = model.forward(tokens, cache, hooks, true);       // [n, d_vocab]
             int[] generated = model.continueGreedily(logits, cache, generate, Hooks.none());
             List<Path> saved = outDir == null ? List.of() : saveHooks(hooks, hookGlobs, Path.of(outDir));
+            if (tokenizer.tokenizer == null) err.println("warning: " + tokenizer.reason + "; token texts are shown as <id>");
 
             if (json) {
                 printJson(out, modelPath, model.config(), tokens, logits, top, generated, texts, saved);

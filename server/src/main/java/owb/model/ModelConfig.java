@@ -101,7 +101,7 @@ public record ModelConfig(Family family, String architecture, int dVocab, int dM
     /** From a config.json map (transformers' classic keys and transformers 5's {@code rope_parameters}). */
     public static ModelConfig fromHuggingFace(Map<String, Object> config) {
         Values c = new Values(config, "config.json");
-        String type = c.string("model_type", architectureClassType(config));
+        String type = c.has("model_type") ? c.string("model_type") : architectureClassType(config);
         return switch (type) {
             case "gpt2" -> {
                 int d = c.integer("n_embd");
