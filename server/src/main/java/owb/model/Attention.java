@@ -2,6 +2,10 @@ package owb.model;
 
 import java.util.stream.IntStream;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Causal scaled dot-product attention over the keys and values of a {@link KvCache} layer, with
  * grouped-query heads and an optional sliding window; parallel over heads.
@@ -16,6 +20,8 @@ import java.util.stream.IntStream;
  * is computed, normalised and applied in a scratch buffer. Both ways give identical numbers.
  */
 final class Attention {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
     private Attention() {}
 
     /**
@@ -81,10 +87,7 @@ final class Attention {
         int qAt = (i * s.heads + h) * s.dHead;
         int kv = s.kvHead(h);
         for (int j = from; j < to; j++) {
-            int kAt = (j * s.kvHeads + kv) * s.dHead;
-            float dot = 0;
-            for (int e = 0; e < s.dHead; e++) dot += q[qAt + e] * keys[kAt + e];
-            row[at + j] = dot * s.scale;
+            row[at + j] = dot(q, qAt, keys, (j * s.kvHeads + kv) * s.dHead, s.dHead) * s.scale;
         }
     }
 
@@ -107,8 +110,28 @@ final class Attention {
         int kv = s.kvHead(h);
         for (int j = from; j < to; j++) {
             float p = pattern[at + j];
+            if (p == 0) continue;   // masked keys (adding 0 · v would change nothing)
             int vAt = (j * s.kvHeads + kv) * s.dHead;
-            for (int e = 0; e < s.dHead; e++) z[zAt + e] += p * values[vAt + e];
+            FloatVector pv = FloatVector.broadcast(F, p);
+            int e = 0;
+            for (int upper = F.loopBound(s.dHead); e < upper; e += F.length()) {
+                FloatVector.fromArray(F, values, vAt + e).fma(pv, FloatVector.fromArray(F, z, zAt + e)).intoArray(z, zAt + e);
+            }
+            for (; e < s.dHead; e++) z[zAt + e] += p * values[vAt + e];
         }
+    }
+
+    private static float dot(float[] a, int aAt, float[] b, int bAt, int length) {
+        int e = 0;
+        float sum = 0;
+        if (length >= F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int upper = F.loopBound(length); e < upper; e += F.length()) {
+                acc = FloatVector.fromArray(F, a, aAt + e).fma(FloatVector.fromArray(F, b, bAt + e), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; e < length; e++) sum += a[aAt + e] * b[bAt + e];
+        return sum;
     }
 }

@@ -83,6 +83,8 @@ class ForwardPassFixtureTest {
             LanguageModel model = ModelLoader.load(checkpoint);
             int layers = model.config().nLayers();
             int checked = 0;
+            double worstHidden = 0;
+            double worstPattern = 0;
             for (int p = 0; expected.containsKey("p" + p + ".tokens"); p++) {
                 Tensor hidden = expected.get("p" + p + ".hidden_states");
                 Tensor attentions = expected.get("p" + p + ".attentions");
@@ -95,17 +97,20 @@ class ForwardPassFixtureTest {
                 for (int l = 0; l <= layers; l++) {
                     float[] ours = l < layers ? hooks.cache().get("blocks." + l + ".hook_resid_pre").data()
                             : normOutput(checkpoint, model, "ln_final", hooks.cache().get("ln_final.hook_normalized"));
-                    assertClose(variant + " p" + p + ".hidden_states[" + l + "]",
-                            Arrays.copyOfRange(hidden.values(), l * n * d, (l + 1) * n * d), ours);
+                    worstHidden = Math.max(worstHidden, assertClose(variant + " p" + p + ".hidden_states[" + l + "]",
+                            Arrays.copyOfRange(hidden.values(), l * n * d, (l + 1) * n * d), ours));
                 }
                 int perLayer = attentions.values().length / layers;
                 for (int l = 0; l < layers; l++) {
                     Activation pattern = hooks.cache().get("blocks." + l + ".attn.hook_pattern");
                     assertArrayEquals(new int[] {model.config().nHeads(), n, n}, pattern.shape());
-                    assertClose(variant + " p" + p + ".attentions[" + l + "]",
-                            Arrays.copyOfRange(attentions.values(), l * perLayer, (l + 1) * perLayer), pattern.data());
+                    worstPattern = Math.max(worstPattern, assertClose(variant + " p" + p + ".attentions[" + l + "]",
+                            Arrays.copyOfRange(attentions.values(), l * perLayer, (l + 1) * perLayer), pattern.data()));
                 }
                 checked++;
+            }
+            if (checked > 0) {
+                System.out.printf("%s: hidden states %.2e, attention patterns %.2e%n", variant, worstHidden, worstPattern);
             }
             assertTrue(checked > 0 || !variant.expected().equals("expected.safetensors") || variant.model().endsWith("16"),
                     "no prompt with hidden states in " + variant.expected());
@@ -123,6 +128,7 @@ class ForwardPassFixtureTest {
             LanguageModel model = ModelLoader.load(checkpoint);
             Hooks hooks = new Hooks().capture("*");
             model.forward(expected.get("p1.tokens").ids(), hooks);
+            double worst = 0;
             for (String name : names) {
                 Tensor want = expected.get("p1." + name);
                 Activation got = hooks.cache().get(name);
@@ -130,8 +136,9 @@ class ForwardPassFixtureTest {
                 float[] values = name.endsWith("hook_normalized")
                         ? normOutput(checkpoint, model, name.substring(0, name.length() - ".hook_normalized".length()), got)
                         : got.data();
-                assertClose(variant + " p1." + name, want, values);
+                worst = Math.max(worst, assertClose(variant + " p1." + name, want, values));
             }
+            System.out.printf("%s: %d TransformerLens hooks, worst %.2e%n", variant, names.size(), worst);
         }
     }
 
