@@ -82,5 +82,12 @@ public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
         if ((long) start + tokens.length > maxPositions) {
             throw new ModelException((start + tokens.length) + " positions exceed the model's " + maxPositions);
         }
+        // the widest activations: logits [n, d_vocab], the MLP [n, d_mlp], a materialised pattern [heads, n, keys]
+        long widest = Math.max(Math.max(config.dVocab(), config.dMlp()),
+                Math.max(3L * config.nHeads() * config.dHead(), (long) config.nHeads() * (start + tokens.length)));
+        if (widest * tokens.length > Integer.MAX_VALUE - 16) {
+            throw new ModelException(tokens.length + " tokens in one pass need activations larger than a Java array;"
+                    + " run the prompt in parts through one KvCache");
+        }
     }
 }
