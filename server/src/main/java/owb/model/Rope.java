@@ -79,25 +79,47 @@ final class Rope {
     void rotate(float[] x, int n, int heads, int firstPosition) {
         int half = inverseFrequencies.length;
         int dHead = 2 * half;
-        float[] cos = new float[half];
-        float[] sin = new float[half];
+        Angles angles = angles(firstPosition + n);
         for (int i = 0; i < n; i++) {
-            float position = firstPosition + i;
-            for (int f = 0; f < half; f++) {
-                float angle = position * inverseFrequencies[f];
-                cos[f] = (float) Math.cos(angle);
-                sin[f] = (float) Math.sin(angle);
-            }
+            int t = (firstPosition + i) * half;
             for (int h = 0; h < heads; h++) {
                 int at = (i * heads + h) * dHead;
                 for (int f = 0; f < half; f++) {
                     float a = x[at + f];
                     float b = x[at + f + half];
-                    x[at + f] = a * cos[f] - b * sin[f];
-                    x[at + f + half] = b * cos[f] + a * sin[f];
+                    float cos = angles.cos[t + f];
+                    float sin = angles.sin[t + f];
+                    x[at + f] = a * cos - b * sin;
+                    x[at + f + half] = b * cos + a * sin;
                 }
             }
         }
+    }
+
+    /** cos and sin of position · inv_freq[f] at [position · d_head/2 + f], for positions [0, count). */
+    private record Angles(int count, float[] cos, float[] sin) {}
+
+    private volatile Angles angles = new Angles(0, new float[0], new float[0]);
+
+    /** The angle table for at least {@code positions} positions, grown (doubling) and shared between passes. */
+    private Angles angles(int positions) {
+        Angles current = angles;
+        if (current.count >= positions) return current;
+        int count = (int) Math.min(Integer.MAX_VALUE / inverseFrequencies.length, Math.max(positions, 2L * current.count));
+        int half = inverseFrequencies.length;
+        float[] cos = new float[count * half];
+        float[] sin = new float[count * half];
+        for (int p = 0; p < count; p++) {
+            for (int f = 0; f < half; f++) {
+                // transformers: (inv_freq @ position_ids) in float32, then cos/sin in float32
+                float angle = (float) p * inverseFrequencies[f];
+                cos[p * half + f] = (float) Math.cos(angle);
+                sin[p * half + f] = (float) Math.sin(angle);
+            }
+        }
+        Angles grown = new Angles(count, cos, sin);
+        angles = grown;
+        return grown;
     }
 
     /**
