@@ -1,5 +1,6 @@
 package owb.model;
 
+import java.util.Arrays;
 import java.util.stream.IntStream;
 
 import jdk.incubator.vector.FloatVector;
@@ -57,7 +58,7 @@ final class Attention {
         IntStream.range(0, s.heads).parallel().forEach(h -> {
             for (int i = 0; i < n; i++) {
                 int at = (h * n + i) * t;
-                java.util.Arrays.fill(att, at, at + t, Float.NEGATIVE_INFINITY);
+                Arrays.fill(att, at, at + t, Float.NEGATIVE_INFINITY);
                 scores(q, keys, s, h, i, s.firstKey(i), s.lastKey(i) + 1, att, at);
             }
         });

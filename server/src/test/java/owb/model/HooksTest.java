@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -127,7 +128,7 @@ class HooksTest {
             float[] ablated = model.forward(PROMPT, ablate);
             Hooks plainHooks = new Hooks().capture("blocks.0.attn.hook_z");
             float[] plain = model.forward(PROMPT, plainHooks);
-            assertFalse(java.util.Arrays.equals(plain, ablated), "zeroing a head changes the output");
+            assertFalse(Arrays.equals(plain, ablated), "zeroing a head changes the output");
             Activation z = ablate.cache().get("blocks.0.attn.hook_z");
             Activation before = plainHooks.cache().get("blocks.0.attn.hook_z");
             for (int pos = 0; pos < z.dim(0); pos++) {
