@@ -36,9 +36,13 @@ class RunCommandTest {
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    static Path fixture(String model) {
+    static Path fixturesRoot() {
         String property = System.getProperty("owb.fixtures");
-        Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
+        return property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
+    }
+
+    static Path fixture(String model) {
+        Path root = fixturesRoot();
         Path folder = root.resolve("models").resolve(model);
         if (!Files.isRegularFile(folder.resolve("model.safetensors"))) {
             GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_model_fixtures.py", "weights",
@@ -99,6 +103,23 @@ class RunCommandTest {
         assertFalse(Files.exists(dir.resolve("blocks.0.attn.hook_rot_q.npy")), "GPT-2 has no rotary");
         assertFalse(Files.exists(dir.resolve("blocks.1.attn.hook_q.npy")), "only what matches");
         assertTrue(r.out().contains("saved"), r.out());
+    }
+
+    @Test
+    void aPromptIsTokenizedByTheTokenizerJsonBesideTheWeights(@TempDir Path dir) throws IOException {
+        Path tokenizer = fixturesRoot().resolve("tokenizer/llama2-spm.tokenizer.json");
+        if (!Files.isRegularFile(tokenizer)) {
+            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_tokenizer_fixtures.py", fixturesRoot().toString()));
+        }
+        // the llama fixture's weights with a SentencePiece tokenizer of ids that fit its 512 rows
+        for (String file : List.of("config.json", "model.safetensors")) Files.copy(fixture("llama").resolve(file), dir.resolve(file));
+        Files.copy(tokenizer, dir.resolve("tokenizer.json"));
+        Result r = owb("run", dir.toString(), "--prompt", "the cat", "--top", "1", "--generate", "2", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode tokens = r.json().get("tokens");
+        assertEquals("<s>", tokens.get(0).get("text").asText(), "BOS added by the post-processor");
+        assertEquals(" the", tokens.get(1).get("text").asText());
+        assertTrue(r.json().get("predictions").get(0).get(0).get("text").isTextual());
     }
 
     @Test
