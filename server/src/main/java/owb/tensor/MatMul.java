@@ -1,0 +1,303 @@
+package owb.tensor;
+
+import static owb.tensor.GemmKernels.PANEL;
+import static owb.tensor.GemmKernels.TILE_ROWS;
+
+import java.util.Arrays;
+import owb.checkpoint.TensorEntry;
+
+/**
+ * Matrix products of the forward pass, on all cores. Activations are row-major {@code float[]}
+ * (token i, feature f at {@code i * features + f}); weights stay in the checkpoint's own encoding
+ * and are dequantized a panel at a time, never as a whole.
+ *
+ * <p>Three strategies, picked by the number of tokens M:
+ * <ul>
+ *   <li>M = 1 (generation): every output is one fused dequantize-and-dot over a weight row.</li>
+ *   <li>M &lt; {@value #OUTER_PRODUCT_MIN_M}: a few weight rows are dequantized into a buffer and
+ *       4x4 blocks of dot products run over it.</li>
+ *   <li>otherwise (prefill): X is packed transposed into panels of {@link GemmKernels#PANEL} tokens,
+ *       and Yᵀ = W · Xᵀ is computed by outer-product tiles that broadcast dequantized weights
+ *       against vectors of tokens, so no accumulator is ever reduced across lanes. Each chunk
+ *       of weight rows is dequantized once and reused for every token of an M-block.</li>
+ * </ul>
+ */
+public final class MatMul {
+    /** From this many tokens the outer-product path wins over dot products (measured, GemmBench). */
+    static final int OUTER_PRODUCT_MIN_M = 16;
+    /** Weight rows per GEMV work unit. */
+    private static final int GEMV_ROWS = 64;
+    /** Upper bound on weight rows dequantized per work unit; a multiple of 8 and 4. */
+    private static final int MAX_CHUNK_ROWS = 64;
+    /** Bytes of packed Xᵀ one work unit streams over; sized to stay in a core's L2 with a weight chunk. */
+    private static final int XT_BLOCK_BYTES = 512 * 1024;
+    /** Work units per thread to aim for, so a core slowed by other load can hand work over. */
+    private static final int UNITS_PER_THREAD = 6;
+
+    private MatMul() {}
+
+    /** y [m, n] = x [m, k] · wᵀ + bias, for a checkpoint weight w [n, k]; bias [n] may be null. */
+    public static void matmul(float[] x, int m, int k, TensorEntry w, float[] bias, float[] y) {
+        matmul(x, m, k, WeightRows.of(w), bias, y);
+    }
+
+    /** y [m, n] = x [m, k] · wᵀ + bias, for w [n, k]; bias [n] may be null. */
+    public static void matmul(float[] x, int m, int k, WeightRows w, float[] bias, float[] y) {
+        int n = w.rows();
+        if (w.cols() != k) {
+            throw new IllegalArgumentException("x has k = " + k + " features, w has " + w.cols() + " columns");
+        }
+        checkSizes(x, m, k, n, y);
+        if (bias != null && bias.length < n) {
+            throw new IllegalArgumentException("bias has " + bias.length + " values, w has " + n + " rows");
+        }
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            for (int i = 0; i < m; i++) {
+                if (bias == null) Arrays.fill(y, i * n, i * n + n, 0f);
+                else System.arraycopy(bias, 0, y, i * n, n);
+            }
+        } else if (m == 1) {
+            gemv(x, w, bias, y);
+        } else if (m < OUTER_PRODUCT_MIN_M) {
+            dotProducts(x, m, k, w, bias, y);
+        } else {
+            outerProducts(x, m, k, w, bias, y);
+        }
+    }
+
+    /** y [m, n] = x [m, k] · wᵀ for two heap matrices, w [n, k] (attention scores: Q · Kᵀ). */
+    public static void matmulF32(float[] x, int m, int k, float[] w, int n, float[] y) {
+        matmul(x, m, k, WeightRows.of(w, n, k), null, y);
+    }
+
+    /** y [m, n] = x [m, k] · b for two heap matrices, b [k, n] not transposed (attention: pattern · V). */
+    public static void matmulF32NoTranspose(float[] x, int m, int k, float[] b, int n, float[] y) {
+        checkSizes(x, m, k, n, y);
+        if ((long) k * n > b.length) {
+            throw new IllegalArgumentException("b needs " + k + "x" + n + " floats, has " + b.length);
+        }
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            Arrays.fill(y, 0, m * n, 0f);
+            return;
+        }
+        int panels = GemmKernels.panels(n);
+        int rowBlock = Math.max(TILE_ROWS, roundUp(ceilDiv(m, Math.max(1, targetUnits() / panels)), TILE_ROWS));
+        int rowBlocks = ceilDiv(m, rowBlock);
+        Parallel.forEach(panels * rowBlocks, unit -> {
+            int panel = unit / rowBlocks;
+            int firstRow = (unit % rowBlocks) * rowBlock;
+            int lastRow = Math.min(m, firstRow + rowBlock);
+            int firstCol = panel * PANEL;
+            int cols = Math.min(PANEL, n - firstCol);
+            Scratch scratch = Scratch.get();
+            float[] bPanel = b;
+            int bOff = firstCol;
+            int ldb = n;
+            if (cols < PANEL) { // the ragged last panel is copied out with zero padding
+                bPanel = scratch.rows(k * PANEL);
+                GemmKernels.packColumnPanel(b, k, n, firstCol, bPanel);
+                bOff = 0;
+                ldb = PANEL;
+            }
+            float[] tile = scratch.tile;
+            int i = firstRow;
+            for (; i + TILE_ROWS <= lastRow; i += TILE_ROWS) {
+                GemmKernels.outer8(x, i * k, k, bPanel, bOff, ldb, k, tile);
+                storeRows(tile, TILE_ROWS, cols, y, i * n + firstCol, n);
+            }
+            for (; i + 4 <= lastRow; i += 4) {
+                GemmKernels.outer4(x, i * k, k, bPanel, bOff, ldb, k, tile);
+                storeRows(tile, 4, cols, y, i * n + firstCol, n);
+            }
+            for (; i < lastRow; i++) {
+                GemmKernels.outer1(x, i * k, bPanel, bOff, ldb, k, tile);
+                storeRows(tile, 1, cols, y, i * n + firstCol, n);
+            }
+        });
+    }
+
+    // ---- M = 1 -------------------------------------------------------------------------------
+
+    private static void gemv(float[] x, WeightRows w, float[] bias, float[] y) {
+        int n = w.rows();
+        Parallel.forEach(ceilDiv(n, GEMV_ROWS), unit -> {
+            int last = Math.min(n, (unit + 1) * GEMV_ROWS);
+            for (int j = unit * GEMV_ROWS; j < last; j++) {
+                float dot = w.dot(j, x, 0);
+                y[j] = bias == null ? dot : dot + bias[j];
+            }
+        });
+    }
+
+    // ---- small M: 4x4 dot-product blocks over dequantized rows -------------------------------------
+
+    private static void dotProducts(float[] x, int m, int k, WeightRows w, float[] bias, float[] y) {
+        int n = w.rows();
+        int chunkRows = chunkRows(n, k, 1, 4);
+        Parallel.forEach(ceilDiv(n, chunkRows), unit -> {
+            int first = unit * chunkRows;
+            int count = Math.min(chunkRows, n - first);
+            float[] rows;
+            int rowsOff;
+            if (w instanceof ArrayRows heap) {
+                rows = heap.values();
+                rowsOff = first * k;
+            } else {
+                rows = Scratch.get().rows(count * k);
+                w.decodeRows(first, count, rows);
+                rowsOff = 0;
+            }
+            int j = 0;
+            for (; j + 4 <= count; j += 4) {
+                int wOff = rowsOff + j * k;
+                int col = first + j;
+                int i = 0;
+                for (; i + 4 <= m; i += 4) GemmKernels.dot4x4(x, i * k, rows, wOff, k, bias, col, y, i * n + col, n);
+                for (; i < m; i++) GemmKernels.dot1x4(x, i * k, rows, wOff, k, bias, col, y, i * n + col);
+            }
+            for (; j < count; j++) {
+                int col = first + j;
+                for (int i = 0; i < m; i++) {
+                    float dot = GemmKernels.dot(x, i * k, rows, rowsOff + j * k, k);
+                    y[i * n + col] = bias == null ? dot : dot + bias[col];
+                }
+            }
+        });
+    }
+
+    // ---- prefill: Yᵀ = W · Xᵀ with outer-product tiles --------------------------------------------
+
+    private static void outerProducts(float[] x, int m, int k, WeightRows w, float[] bias, float[] y) {
+        int n = w.rows();
+        int panels = GemmKernels.panels(m);
+        // packed Xᵀ: panel p holds tokens [p*PANEL, p*PANEL + PANEL) as [k][PANEL]
+        float[] packed = Scratch.get().packed(panels * k * PANEL);
+        Parallel.forEach(panels, panel -> GemmKernels.packTransposedPanel(x, m, k, panel, packed));
+
+        int panelsPerBlock = Math.max(1, Math.min(panels, XT_BLOCK_BYTES / (k * PANEL * Float.BYTES)));
+        int mBlocks = ceilDiv(panels, panelsPerBlock);
+        int chunkRows = chunkRows(n, k, mBlocks, TILE_ROWS);
+        int chunks = ceilDiv(n, chunkRows);
+        Parallel.forEach(chunks * mBlocks, unit -> {
+            int first = (unit / mBlocks) * chunkRows;
+            int count = Math.min(chunkRows, n - first);
+            int firstPanel = (unit % mBlocks) * panelsPerBlock;
+            int lastPanel = Math.min(panels, firstPanel + panelsPerBlock);
+            Scratch scratch = Scratch.get();
+            float[] rows;
+            int rowsOff;
+            if (w instanceof ArrayRows heap) {
+                rows = heap.values();
+                rowsOff = first * k;
+            } else {
+                rows = scratch.rows(count * k);
+                w.decodeRows(first, count, rows);
+                rowsOff = 0;
+            }
+            float[] tile = scratch.tile;
+            int r = 0;
+            for (; r + TILE_ROWS <= count; r += TILE_ROWS) {
+                for (int p = firstPanel; p < lastPanel; p++) {
+                    GemmKernels.outer8(rows, rowsOff + r * k, k, packed, p * k * PANEL, PANEL, k, tile);
+                    storeTransposed(tile, TILE_ROWS, p * PANEL, m, first + r, n, bias, y);
+                }
+            }
+            for (; r + 4 <= count; r += 4) {
+                for (int p = firstPanel; p < lastPanel; p++) {
+                    GemmKernels.outer4(rows, rowsOff + r * k, k, packed, p * k * PANEL, PANEL, k, tile);
+                    storeTransposed(tile, 4, p * PANEL, m, first + r, n, bias, y);
+                }
+            }
+            for (; r < count; r++) {
+                for (int p = firstPanel; p < lastPanel; p++) {
+                    GemmKernels.outer1(rows, rowsOff + r * k, packed, p * k * PANEL, PANEL, k, tile);
+                    storeTransposed(tile, 1, p * PANEL, m, first + r, n, bias, y);
+                }
+            }
+        });
+    }
+
+    /**
+     * Writes a tile of Yᵀ (tile[r * PANEL + c] = Y[firstToken + c][firstCol + r]) into y [m, n],
+     * skipping the zero-padded tokens past m.
+     */
+    private static void storeTransposed(float[] tile, int tileRows, int firstToken, int m, int firstCol, int n,
+                                        float[] bias, float[] y) {
+        int tokens = Math.min(PANEL, m - firstToken);
+        for (int c = 0; c < tokens; c++) {
+            int at = (firstToken + c) * n + firstCol;
+            for (int r = 0; r < tileRows; r++) {
+                float v = tile[r * PANEL + c];
+                y[at + r] = bias == null ? v : v + bias[firstCol + r];
+            }
+        }
+    }
+
+    /** Writes tile rows (tile[r * PANEL + c]) to y rows {@code ldy} apart, the first {@code cols} columns. */
+    private static void storeRows(float[] tile, int tileRows, int cols, float[] y, int yOff, int ldy) {
+        for (int r = 0; r < tileRows; r++) System.arraycopy(tile, r * PANEL, y, yOff + r * ldy, cols);
+    }
+
+    // ---- sizing ---------------------------------------------------------------------------------
+
+    /**
+     * Weight rows per work unit: at most {@link #MAX_CHUNK_ROWS}, a multiple of {@code multiple},
+     * and small enough that there are about {@link #UNITS_PER_THREAD} units per thread.
+     */
+    private static int chunkRows(int n, int k, int unitsPerChunk, int multiple) {
+        int wanted = ceilDiv(targetUnits(), unitsPerChunk);
+        int rows = roundUp(ceilDiv(n, wanted), multiple);
+        return Math.max(multiple, Math.min(MAX_CHUNK_ROWS, rows));
+    }
+
+    private static int targetUnits() {
+        return Parallel.threads() * UNITS_PER_THREAD;
+    }
+
+    private static void checkSizes(float[] x, int m, int k, int n, float[] y) {
+        if (m < 0 || k < 0 || n < 0) {
+            throw new IllegalArgumentException("negative size: m=" + m + " k=" + k + " n=" + n);
+        }
+        if ((long) m * k > x.length) {
+            throw new IllegalArgumentException("x needs " + m + "x" + k + " floats, has " + x.length);
+        }
+        if ((long) m * n > y.length) {
+            throw new IllegalArgumentException("y needs " + m + "x" + n + " floats, has " + y.length);
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int multiple) {
+        return ceilDiv(a, multiple) * multiple;
+    }
+
+    /** Per-thread buffers, grown on demand and reused by every call on that thread. */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+        final float[] tile = new float[TILE_ROWS * PANEL];
+        private float[] rows = new float[0];
+        private float[] packed = new float[0];
+
+        static Scratch get() {
+            return LOCAL.get();
+        }
+
+        /** A buffer for dequantized weight rows (or a packed B panel). */
+        float[] rows(int size) {
+            if (rows.length < size) rows = new float[size];
+            return rows;
+        }
+
+        /** The packed Xᵀ of the call this thread is making. */
+        float[] packed(int size) {
+            if (packed.length < size) packed = new float[size];
+            return packed;
+        }
+    }
+}
