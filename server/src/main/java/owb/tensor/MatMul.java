@@ -123,11 +123,8 @@ public final class MatMul {
     private static void gemv(float[] x, WeightRows w, float[] bias, float[] y) {
         int n = w.rows();
         Parallel.forEach(ceilDiv(n, GEMV_ROWS), unit -> {
-            int last = Math.min(n, (unit + 1) * GEMV_ROWS);
-            for (int j = unit * GEMV_ROWS; j < last; j++) {
-                float dot = w.dot(j, x, 0);
-                y[j] = bias == null ? dot : dot + bias[j];
-            }
+            int first = unit * GEMV_ROWS;
+            w.gemv(first, Math.min(GEMV_ROWS, n - first), x, bias, y);
         });
     }
 

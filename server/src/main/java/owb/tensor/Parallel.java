@@ -1,14 +1,16 @@
 package owb.tensor;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
  * Runs independent work units on all cores. Units are handed out one at a time from a shared
  * counter, so a core slowed by other work on the machine simply takes fewer units. The calling
- * thread works too; the pool supplies the other {@code threads() - 1} workers.
+ * thread works too, and waits only for units that were started, never for a helper that the OS
+ * has not scheduled yet (on a loaded machine that wait would cost whole time slices).
  */
 final class Parallel {
     private static final int THREADS = Math.max(1, Integer.getInteger("owb.threads",
@@ -22,12 +24,15 @@ final class Parallel {
 
     private Parallel() {}
 
-    /** Worker threads a parallel call uses (the caller included); property {@code owb.threads}. */
+    /** Threads a parallel call uses, the caller included: property {@code owb.threads}, else all cores. */
     static int threads() {
         return THREADS;
     }
 
-    /** Calls {@code unit.accept(u)} once for every u in [0, units), in any order, on any thread. */
+    /**
+     * Calls {@code unit.accept(u)} once for every u in [0, units), in any order, on any thread,
+     * and returns when all are done. The first failure is rethrown; units not yet started are skipped.
+     */
     static void forEach(int units, IntConsumer unit) {
         int workers = Math.min(THREADS, units);
         if (workers <= 1) {
@@ -35,20 +40,38 @@ final class Parallel {
             return;
         }
         AtomicInteger next = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(units);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable drain = () -> {
-            try {
-                for (int u; (u = next.getAndIncrement()) < units; ) unit.accept(u);
-            } catch (RuntimeException | Error failure) {
-                next.set(units); // stop the other workers early; the failure surfaces from join
-                throw failure;
+            for (int u; (u = next.getAndIncrement()) < units; ) {
+                try {
+                    if (failure.get() == null) unit.accept(u);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.countDown();
+                }
             }
         };
-        ForkJoinTask<?>[] helpers = new ForkJoinTask<?>[workers - 1];
-        for (int h = 0; h < helpers.length; h++) helpers[h] = POOL.submit(drain);
-        try {
-            drain.run();
-        } finally {
-            for (ForkJoinTask<?> helper : helpers) helper.join();
+        for (int h = 1; h < workers; h++) POOL.execute(drain);
+        drain.run();
+        awaitUninterruptibly(done);
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException e) throw e;
+        if (t instanceof Error e) throw e;
+        if (t != null) throw new IllegalStateException(t);
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 }

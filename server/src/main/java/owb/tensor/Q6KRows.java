@@ -6,28 +6,29 @@ import static owb.tensor.Vectors.L;
 import static owb.tensor.Vectors.LE;
 import static owb.tensor.Vectors.SHORT_LE;
 import static owb.tensor.Vectors.floats;
-import static owb.tensor.Vectors.highNibbles;
-import static owb.tensor.Vectors.lowNibbles;
-import static owb.tensor.Vectors.shiftLeftWithin16;
-import static owb.tensor.Vectors.shiftRightWithin16;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
  * ggml Q6_K (ggml-common.h block_q6_K): 210-byte super-blocks of 256 values,
  * {@code u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d}. Each half h of 128 values uses
- * ql[64h ..], qh[32h ..] and scales[8h ..]; for l in 0..31 (ggml-quants.c dequantize_row_q6_K):
+ * ql[64h ..] and qh[32h ..]; for l in 0..31 (ggml-quants.c dequantize_row_q6_K):
  * <pre>
- *   value l      = low  nibble of ql[l]      | bits 0-1 of qh[l] << 4, scale scales[l/16]
- *   value l + 32 = low  nibble of ql[l + 32] | bits 2-3 of qh[l] << 4, scale scales[l/16 + 2]
- *   value l + 64 = high nibble of ql[l]      | bits 4-5 of qh[l] << 4, scale scales[l/16 + 4]
- *   value l + 96 = high nibble of ql[l + 32] | bits 6-7 of qh[l] << 4, scale scales[l/16 + 6]
+ *   value l      = low  nibble of ql[l]      | bits 0-1 of qh[l] << 4
+ *   value l + 32 = low  nibble of ql[l + 32] | bits 2-3 of qh[l] << 4
+ *   value l + 64 = high nibble of ql[l]      | bits 4-5 of qh[l] << 4
+ *   value l + 96 = high nibble of ql[l + 32] | bits 6-7 of qh[l] << 4
  * </pre>
- * each 6-bit q giving d * scale * (q - 32).
+ * each 6-bit q giving d * scales[v / 16] * (q - 32) for value v of the block.
+ *
+ * <p>A block is decoded in two passes, quants into a 256-byte buffer and then scaled floats: done
+ * in one pass, the vector expression is big enough that C2 stops inlining the Vector API calls
+ * (NodeCountInliningCutoff) and every vector is boxed, which is ten times slower.
  */
 final class Q6KRows extends WeightRows {
     private static final int BLOCK = 256;
@@ -35,8 +36,10 @@ final class Q6KRows extends WeightRows {
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
-    private static final byte HIGH_BITS = 0x30;
-    private static final byte OFFSET = 32;
+    private static final int GROUP = 16;
+    private static final ByteVector LOW_NIBBLE = ByteVector.broadcast(BYTES, (byte) 0x0F);
+    private static final ByteVector BITS_4_5 = ByteVector.broadcast(BYTES, (byte) 0x30);
+    private static final ByteVector OFFSET = ByteVector.broadcast(BYTES, (byte) 32);
 
     private final MemorySegment data;
     private final long rowBytes;
@@ -49,79 +52,79 @@ final class Q6KRows extends WeightRows {
 
     @Override
     public void decodeRows(int firstRow, int count, float[] out) {
+        byte[] quants = new byte[BLOCK];
         long block = firstRow * rowBytes;
         int blocks = count * (cols() / BLOCK);
-        for (int b = 0, o = 0; b < blocks; b++, block += BLOCK_BYTES, o += BLOCK) {
-            float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
-            for (int h = 0; h < 2; h++) {
-                long ql = block + 64 * h;
-                long qh = block + QH + 32 * h;
-                long scales = block + SCALES + 8 * h;
-                int y = o + 128 * h;
-                for (int c = 0; c < 32; c += L) {
-                    ByteVector lowQl = ByteVector.fromMemorySegment(BYTES, data, ql + c, LE);
-                    ByteVector highQl = ByteVector.fromMemorySegment(BYTES, data, ql + 32 + c, LE);
-                    ByteVector bits = ByteVector.fromMemorySegment(BYTES, data, qh + c, LE);
-                    long scale = scales + c / 16;
-                    floats(quant0(lowQl, bits)).mul(d * scale(scale)).intoArray(out, y + c);
-                    floats(quant1(highQl, bits)).mul(d * scale(scale + 2)).intoArray(out, y + 32 + c);
-                    floats(quant2(lowQl, bits)).mul(d * scale(scale + 4)).intoArray(out, y + 64 + c);
-                    floats(quant3(highQl, bits)).mul(d * scale(scale + 6)).intoArray(out, y + 96 + c);
-                }
-            }
-        }
+        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES) decodeBlock(block, quants, out, b * BLOCK);
     }
 
     @Override
     public float dot(int row, float[] x, int xOff) {
+        return dot(row, x, xOff, new byte[BLOCK], new float[BLOCK]);
+    }
+
+    @Override
+    void gemv(int firstRow, int count, float[] x, float[] bias, float[] y) {
+        byte[] quants = new byte[BLOCK];
+        float[] values = new float[BLOCK];
+        for (int j = firstRow; j < firstRow + count; j++) {
+            float dot = dot(j, x, 0, quants, values);
+            y[j] = bias == null ? dot : dot + bias[j];
+        }
+    }
+
+    private float dot(int row, float[] x, int xOff, byte[] quants, float[] values) {
         long block = row * rowBytes;
         int blocks = cols() / BLOCK;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        for (int b = 0, xb = xOff; b < blocks; b++, block += BLOCK_BYTES, xb += BLOCK) {
-            float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
-            for (int h = 0; h < 2; h++) {
-                long ql = block + 64 * h;
-                long qh = block + QH + 32 * h;
-                long scales = block + SCALES + 8 * h;
-                int xi = xb + 128 * h;
-                for (int c = 0; c < 32; c += L) {
-                    ByteVector lowQl = ByteVector.fromMemorySegment(BYTES, data, ql + c, LE);
-                    ByteVector highQl = ByteVector.fromMemorySegment(BYTES, data, ql + 32 + c, LE);
-                    ByteVector bits = ByteVector.fromMemorySegment(BYTES, data, qh + c, LE);
-                    long scale = scales + c / 16;
-                    acc0 = floats(quant0(lowQl, bits)).mul(d * scale(scale))
-                            .fma(FloatVector.fromArray(F, x, xi + c), acc0);
-                    acc1 = floats(quant1(highQl, bits)).mul(d * scale(scale + 2))
-                            .fma(FloatVector.fromArray(F, x, xi + 32 + c), acc1);
-                    acc2 = floats(quant2(lowQl, bits)).mul(d * scale(scale + 4))
-                            .fma(FloatVector.fromArray(F, x, xi + 64 + c), acc2);
-                    acc3 = floats(quant3(highQl, bits)).mul(d * scale(scale + 6))
-                            .fma(FloatVector.fromArray(F, x, xi + 96 + c), acc3);
-                }
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0, xi = xOff; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
+            decodeBlock(block, quants, values, 0);
+            for (int i = 0; i < BLOCK; i += 2 * L) {
+                acc0 = FloatVector.fromArray(F, values, i).fma(FloatVector.fromArray(F, x, xi + i), acc0);
+                acc1 = FloatVector.fromArray(F, values, i + L).fma(FloatVector.fromArray(F, x, xi + i + L), acc1);
             }
         }
-        return acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    // The four 6-bit quants of one ql/qh lane, minus 32 (signed bytes in [-32, 31]).
-
-    private static ByteVector quant0(ByteVector lowQl, ByteVector bits) {
-        return lowNibbles(lowQl).or(shiftLeftWithin16(bits, 4).and(HIGH_BITS)).sub(OFFSET);
+    private void decodeBlock(long block, byte[] quants, float[] out, int o) {
+        unpackQuants(block, quants);
+        float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
+        for (int g = 0; g < BLOCK / GROUP; g++) {
+            float scale = d * data.get(ValueLayout.JAVA_BYTE, block + SCALES + g);
+            for (int i = 0; i < GROUP; i += L) {
+                floats(ByteVector.fromArray(BYTES, quants, GROUP * g + i)).mul(scale).intoArray(out, o + GROUP * g + i);
+            }
+        }
     }
 
-    private static ByteVector quant1(ByteVector highQl, ByteVector bits) {
-        return lowNibbles(highQl).or(shiftLeftWithin16(bits, 2).and(HIGH_BITS)).sub(OFFSET);
-    }
-
-    private static ByteVector quant2(ByteVector lowQl, ByteVector bits) {
-        return highNibbles(lowQl).or(bits.and(HIGH_BITS)).sub(OFFSET);
-    }
-
-    private static ByteVector quant3(ByteVector highQl, ByteVector bits) {
-        return highNibbles(highQl).or(shiftRightWithin16(bits, 2).and(HIGH_BITS)).sub(OFFSET);
-    }
-
-    private int scale(long at) {
-        return data.get(ValueLayout.JAVA_BYTE, at);
+    /** The 256 six-bit quants of a block, minus 32, in value order. */
+    private void unpackQuants(long block, byte[] quants) {
+        for (int h = 0; h < 2; h++) {
+            long ql = block + 64 * h;
+            long qh = block + QH + 32 * h;
+            for (int c = 0; c < 32; c += L) {
+                ByteVector lowQl = ByteVector.fromMemorySegment(BYTES, data, ql + c, LE);
+                ByteVector highQl = ByteVector.fromMemorySegment(BYTES, data, ql + 32 + c, LE);
+                ByteVector bits = ByteVector.fromMemorySegment(BYTES, data, qh + c, LE);
+                // x86 has no byte shifts: shift 16-bit pairs and mask off what crossed between bytes
+                ShortVector bitPairs = bits.reinterpretAsShorts();
+                ByteVector highQlDown = highQl.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
+                ByteVector lowQlDown = lowQl.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
+                int v = 128 * h + c;
+                lowQl.and(LOW_NIBBLE)
+                        .or(bitPairs.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and(BITS_4_5))
+                        .sub(OFFSET).intoArray(quants, v);
+                highQl.and(LOW_NIBBLE)
+                        .or(bitPairs.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and(BITS_4_5))
+                        .sub(OFFSET).intoArray(quants, v + 32);
+                lowQlDown.and(LOW_NIBBLE)
+                        .or(bits.and(BITS_4_5))
+                        .sub(OFFSET).intoArray(quants, v + 64);
+                highQlDown.and(LOW_NIBBLE)
+                        .or(bitPairs.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(BITS_4_5))
+                        .sub(OFFSET).intoArray(quants, v + 96);
+            }
+        }
     }
 }

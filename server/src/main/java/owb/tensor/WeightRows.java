@@ -40,6 +40,17 @@ public abstract sealed class WeightRows
     /** dot(W[row, :], x[xOff .. xOff + cols)). */
     public abstract float dot(int row, float[] x, int xOff);
 
+    /**
+     * y[j] = dot(W[j, :], x) (+ bias[j]) for rows [firstRow, firstRow + count): the GEMV of one
+     * work unit. Dtypes that need scratch buffers for a fused dot override it to allocate them once.
+     */
+    void gemv(int firstRow, int count, float[] x, float[] bias, float[] y) {
+        for (int j = firstRow; j < firstRow + count; j++) {
+            float dot = dot(j, x, 0);
+            y[j] = bias == null ? dot : dot + bias[j];
+        }
+    }
+
     /** Dtypes that {@link #of(TensorEntry)} accepts. */
     public static boolean supports(DType dtype) {
         return switch (dtype) {

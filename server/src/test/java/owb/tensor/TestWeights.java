@@ -3,9 +3,6 @@ package owb.tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,15 +10,14 @@ import java.nio.file.StandardOpenOption;
 import java.util.Random;
 import owb.checkpoint.DType;
 import owb.checkpoint.TensorEntry;
+import owb.tensor.bench.RandomWeights;
 
 /**
  * Random weight tensors written to temp files and memory-mapped, as a checkpoint reader would hand
  * them over: a read-only slice of a mapped file, placed at an odd byte offset so no load is aligned.
- * Quantized blocks get random quants and f16 scales in a sane range.
+ * Values come from {@link RandomWeights}.
  */
 final class TestWeights implements AutoCloseable {
-    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     private final Arena arena = Arena.ofShared();
     private final Path dir;
     private final Random random;
@@ -38,26 +34,9 @@ final class TestWeights implements AutoCloseable {
 
     /** A random weight [n, k] of the given dtype. */
     TensorEntry weight(DType dtype, int n, int k) {
-        long size = dtype.byteSize((long) n * k);
-        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(size)).order(ByteOrder.LITTLE_ENDIAN);
-        int blocks = Math.toIntExact((long) n * k / dtype.blockElements());
-        for (int b = 0; b < blocks; b++) {
-            int at = b * dtype.blockBytes();
-            switch (dtype) {
-                case F32 -> bytes.putFloat(at, uniform(-1, 1));
-                case F16 -> bytes.putShort(at, Float.floatToFloat16(uniform(-1, 1)));
-                case BF16 -> bytes.putShort(at, (short) (Float.floatToIntBits(uniform(-1, 1)) >>> 16));
-                default -> {
-                    byte[] block = new byte[dtype.blockBytes()];
-                    random.nextBytes(block);
-                    bytes.put(at, block);
-                    for (int scaleAt : scaleOffsets(dtype)) {
-                        bytes.putShort(at + scaleAt, Float.floatToFloat16(uniform(-0.05f, 0.05f)));
-                    }
-                }
-            }
-        }
-        return map(dtype, new long[] {n, k}, bytes.array());
+        byte[] bytes = new byte[Math.toIntExact(dtype.byteSize((long) n * k))];
+        RandomWeights.fill(MemorySegment.ofArray(bytes), dtype, (long) n * k, random);
+        return map(dtype, new long[] {n, k}, bytes);
     }
 
     /** A weight [n, k] of the given dtype holding exactly these bytes. */
@@ -85,20 +64,6 @@ final class TestWeights implements AutoCloseable {
 
     private float uniform(float lo, float hi) {
         return lo + (hi - lo) * random.nextFloat();
-    }
-
-    /** Byte offsets of the f16 scale fields inside one block (ggml-common.h). */
-    private static int[] scaleOffsets(DType dtype) {
-        return switch (dtype) {
-            case Q8_0, Q4_0 -> new int[] {0};
-            case Q4_1, Q4_K -> new int[] {0, 2};
-            case Q6_K -> new int[] {208};
-            default -> throw new IllegalArgumentException(dtype.toString());
-        };
-    }
-
-    static short half(MemorySegment s, long at) {
-        return s.get(SHORT_LE, at);
     }
 
     @Override
