@@ -40,18 +40,10 @@ final class GemmKernels {
      */
     static void packTransposedPanel(float[] x, int m, int k, int panel, float[] packed) {
         int first = panel * PANEL;
-        int base = panel * k * PANEL;
         int rows = Math.min(PANEL, m - first);
-        for (int r = 0; r < rows; r++) {
-            int src = (first + r) * k;
-            for (int kk = 0, dst = base + r; kk < k; kk++, dst += PANEL) {
-                packed[dst] = x[src + kk];
-            }
-        }
-        if (rows < PANEL) {
-            for (int kk = 0, dst = base; kk < k; kk++, dst += PANEL) {
-                Arrays.fill(packed, dst + rows, dst + PANEL, 0f);
-            }
+        for (int kk = 0, dst = panel * k * PANEL; kk < k; kk++, dst += PANEL) {
+            for (int r = 0, src = first * k + kk; r < rows; r++, src += k) packed[dst + r] = x[src];
+            if (rows < PANEL) Arrays.fill(packed, dst + rows, dst + PANEL, 0f);
         }
     }
 

@@ -24,7 +24,7 @@ import owb.checkpoint.TensorEntry;
  */
 public final class MatMul {
     /** From this many tokens the outer-product path wins over dot products (measured, GemmBench). */
-    static final int OUTER_PRODUCT_MIN_M = 16;
+    static final int OUTER_PRODUCT_MIN_M = 32;
     /** Weight rows per GEMV work unit. */
     private static final int GEMV_ROWS = 64;
     /** Upper bound on weight rows dequantized per work unit; a multiple of 8 and 4. */
@@ -132,87 +132,86 @@ public final class MatMul {
 
     private static void dotProducts(float[] x, int m, int k, WeightRows w, float[] bias, float[] y) {
         int n = w.rows();
-        int chunkRows = chunkRows(n, k, 1, 4);
+        int chunkRows = chunkRows(n, 1, 4);
         Parallel.forEach(ceilDiv(n, chunkRows), unit -> {
             int first = unit * chunkRows;
             int count = Math.min(chunkRows, n - first);
-            float[] rows;
-            int rowsOff;
-            if (w instanceof ArrayRows heap) {
-                rows = heap.values();
-                rowsOff = first * k;
-            } else {
-                rows = Scratch.get().rows(count * k);
-                w.decodeRows(first, count, rows);
-                rowsOff = 0;
-            }
-            int j = 0;
-            for (; j + 4 <= count; j += 4) {
-                int wOff = rowsOff + j * k;
-                int col = first + j;
-                int i = 0;
-                for (; i + 4 <= m; i += 4) GemmKernels.dot4x4(x, i * k, rows, wOff, k, bias, col, y, i * n + col, n);
-                for (; i < m; i++) GemmKernels.dot1x4(x, i * k, rows, wOff, k, bias, col, y, i * n + col);
-            }
-            for (; j < count; j++) {
-                int col = first + j;
-                for (int i = 0; i < m; i++) {
-                    float dot = GemmKernels.dot(x, i * k, rows, rowsOff + j * k, k);
-                    y[i * n + col] = bias == null ? dot : dot + bias[col];
-                }
-            }
+            RowChunk rows = RowChunk.of(w, first, count, Scratch.get());
+            dotBlock(x, k, 0, m, rows, bias, y, n);
         });
+    }
+
+    /** Y[i, j] for tokens i in [firstToken, lastToken) and the weight rows j of {@code rows}. */
+    private static void dotBlock(float[] x, int k, int firstToken, int lastToken, RowChunk rows, float[] bias,
+                                 float[] y, int n) {
+        int j = 0;
+        for (; j + 4 <= rows.count; j += 4) {
+            int wOff = rows.offset + j * k;
+            int col = rows.first + j;
+            int i = firstToken;
+            for (; i + 4 <= lastToken; i += 4) {
+                GemmKernels.dot4x4(x, i * k, rows.values, wOff, k, bias, col, y, i * n + col, n);
+            }
+            for (; i < lastToken; i++) GemmKernels.dot1x4(x, i * k, rows.values, wOff, k, bias, col, y, i * n + col);
+        }
+        for (; j < rows.count; j++) {
+            int col = rows.first + j;
+            for (int i = firstToken; i < lastToken; i++) {
+                float dot = GemmKernels.dot(x, i * k, rows.values, rows.offset + j * k, k);
+                y[i * n + col] = bias == null ? dot : dot + bias[col];
+            }
+        }
     }
 
     // ---- prefill: Yᵀ = W · Xᵀ with outer-product tiles --------------------------------------------
 
     private static void outerProducts(float[] x, int m, int k, WeightRows w, float[] bias, float[] y) {
         int n = w.rows();
-        int panels = GemmKernels.panels(m);
+        // Tokens past the last full panel: a panel at least 3/4 full is padded with zeros, fewer
+        // tokens than that are cheaper as dot products against the same dequantized rows.
+        int rest = m % PANEL;
+        int panels = rest >= PANEL * 3 / 4 ? GemmKernels.panels(m) : m / PANEL;
+        if (panels == 0) {
+            dotProducts(x, m, k, w, bias, y);
+            return;
+        }
+        int firstDotToken = Math.min(m, panels * PANEL);
         // packed Xᵀ: panel p holds tokens [p*PANEL, p*PANEL + PANEL) as [k][PANEL]
         float[] packed = Scratch.get().packed(panels * k * PANEL);
         Parallel.forEach(panels, panel -> GemmKernels.packTransposedPanel(x, m, k, panel, packed));
 
         int panelsPerBlock = Math.max(1, Math.min(panels, XT_BLOCK_BYTES / (k * PANEL * Float.BYTES)));
         int mBlocks = ceilDiv(panels, panelsPerBlock);
-        int chunkRows = chunkRows(n, k, mBlocks, TILE_ROWS);
+        int chunkRows = chunkRows(n, mBlocks, TILE_ROWS);
         int chunks = ceilDiv(n, chunkRows);
         Parallel.forEach(chunks * mBlocks, unit -> {
-            int first = (unit / mBlocks) * chunkRows;
-            int count = Math.min(chunkRows, n - first);
-            int firstPanel = (unit % mBlocks) * panelsPerBlock;
+            int mBlock = unit % mBlocks;
+            int firstPanel = mBlock * panelsPerBlock;
             int lastPanel = Math.min(panels, firstPanel + panelsPerBlock);
+            int first = (unit / mBlocks) * chunkRows;
             Scratch scratch = Scratch.get();
-            float[] rows;
-            int rowsOff;
-            if (w instanceof ArrayRows heap) {
-                rows = heap.values();
-                rowsOff = first * k;
-            } else {
-                rows = scratch.rows(count * k);
-                w.decodeRows(first, count, rows);
-                rowsOff = 0;
-            }
+            RowChunk rows = RowChunk.of(w, first, Math.min(chunkRows, n - first), scratch);
             float[] tile = scratch.tile;
             int r = 0;
-            for (; r + TILE_ROWS <= count; r += TILE_ROWS) {
+            for (; r + TILE_ROWS <= rows.count; r += TILE_ROWS) {
                 for (int p = firstPanel; p < lastPanel; p++) {
-                    GemmKernels.outer8(rows, rowsOff + r * k, k, packed, p * k * PANEL, PANEL, k, tile);
+                    GemmKernels.outer8(rows.values, rows.offset + r * k, k, packed, p * k * PANEL, PANEL, k, tile);
                     storeTransposed(tile, TILE_ROWS, p * PANEL, m, first + r, n, bias, y);
                 }
             }
-            for (; r + 4 <= count; r += 4) {
+            for (; r + 4 <= rows.count; r += 4) {
                 for (int p = firstPanel; p < lastPanel; p++) {
-                    GemmKernels.outer4(rows, rowsOff + r * k, k, packed, p * k * PANEL, PANEL, k, tile);
+                    GemmKernels.outer4(rows.values, rows.offset + r * k, k, packed, p * k * PANEL, PANEL, k, tile);
                     storeTransposed(tile, 4, p * PANEL, m, first + r, n, bias, y);
                 }
             }
-            for (; r < count; r++) {
+            for (; r < rows.count; r++) {
                 for (int p = firstPanel; p < lastPanel; p++) {
-                    GemmKernels.outer1(rows, rowsOff + r * k, packed, p * k * PANEL, PANEL, k, tile);
+                    GemmKernels.outer1(rows.values, rows.offset + r * k, packed, p * k * PANEL, PANEL, k, tile);
                     storeTransposed(tile, 1, p * PANEL, m, first + r, n, bias, y);
                 }
             }
+            if (mBlock == mBlocks - 1 && firstDotToken < m) dotBlock(x, k, firstDotToken, m, rows, bias, y, n);
         });
     }
 
@@ -223,6 +222,24 @@ public final class MatMul {
     private static void storeTransposed(float[] tile, int tileRows, int firstToken, int m, int firstCol, int n,
                                         float[] bias, float[] y) {
         int tokens = Math.min(PANEL, m - firstToken);
+        if (tileRows == TILE_ROWS) {
+            float b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
+            if (bias != null) {
+                b0 = bias[firstCol]; b1 = bias[firstCol + 1]; b2 = bias[firstCol + 2]; b3 = bias[firstCol + 3];
+                b4 = bias[firstCol + 4]; b5 = bias[firstCol + 5]; b6 = bias[firstCol + 6]; b7 = bias[firstCol + 7];
+            }
+            for (int c = 0, at = firstToken * n + firstCol; c < tokens; c++, at += n) {
+                y[at] = tile[c] + b0;
+                y[at + 1] = tile[PANEL + c] + b1;
+                y[at + 2] = tile[2 * PANEL + c] + b2;
+                y[at + 3] = tile[3 * PANEL + c] + b3;
+                y[at + 4] = tile[4 * PANEL + c] + b4;
+                y[at + 5] = tile[5 * PANEL + c] + b5;
+                y[at + 6] = tile[6 * PANEL + c] + b6;
+                y[at + 7] = tile[7 * PANEL + c] + b7;
+            }
+            return;
+        }
         for (int c = 0; c < tokens; c++) {
             int at = (firstToken + c) * n + firstCol;
             for (int r = 0; r < tileRows; r++) {
@@ -243,7 +260,7 @@ public final class MatMul {
      * Weight rows per work unit: at most {@link #MAX_CHUNK_ROWS}, a multiple of {@code multiple},
      * and small enough that there are about {@link #UNITS_PER_THREAD} units per thread.
      */
-    private static int chunkRows(int n, int k, int unitsPerChunk, int multiple) {
+    private static int chunkRows(int n, int unitsPerChunk, int multiple) {
         int wanted = ceilDiv(targetUnits(), unitsPerChunk);
         int rows = roundUp(ceilDiv(n, wanted), multiple);
         return Math.max(multiple, Math.min(MAX_CHUNK_ROWS, rows));
@@ -271,6 +288,20 @@ public final class MatMul {
 
     private static int roundUp(int a, int multiple) {
         return ceilDiv(a, multiple) * multiple;
+    }
+
+    /**
+     * Weight rows [first, first + count) as floats: row {@code first + j} at
+     * {@code values[offset + j * k]}. Heap matrices are used in place; anything else is
+     * dequantized into the thread's scratch buffer.
+     */
+    private record RowChunk(float[] values, int offset, int first, int count) {
+        static RowChunk of(WeightRows w, int first, int count, Scratch scratch) {
+            if (w instanceof ArrayRows heap) return new RowChunk(heap.values(), first * w.cols(), first, count);
+            float[] buffer = scratch.rows(count * w.cols());
+            w.decodeRows(first, count, buffer);
+            return new RowChunk(buffer, 0, first, count);
+        }
     }
 
     /** Per-thread buffers, grown on demand and reused by every call on that thread. */

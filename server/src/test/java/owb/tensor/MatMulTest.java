@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,8 +22,11 @@ import owb.checkpoint.TensorEntry;
  */
 class MatMulTest {
     private static final double RELATIVE = 1e-5;
-    /** Token counts: generation, the dot-product path, both sides of the switch, several panels. */
-    private static final int[] M = {1, 3, 4, 15, 16, 17, 33, 128};
+    /**
+     * Token counts: generation; the dot-product path; full panels with a few tokens left over for
+     * dot products (33, 300) or a nearly full padded panel (60, 250); several panels and M-blocks.
+     */
+    private static final int[] M = {1, 3, 4, 15, 16, 17, 31, 32, 33, 60, 128, 250, 300};
     private static final int[] N = {1, 7, 49, 130};
 
     @TempDir
@@ -50,7 +54,7 @@ class MatMulTest {
                 for (int m : M) {
                     float[] x = weights.floats(m * k);
                     float[] bias = m % 2 == 0 ? weights.floats(n) : null;
-                    float[] y = new float[m * n];
+                    float[] y = unwritten(m * n);
                     MatMul.matmul(x, m, k, w, bias, y);
                     assertClose(ScalarReference.matmul(x, m, k, wf, n, bias),
                             ScalarReference.magnitudes(x, m, k, wf, n), bias, y,
@@ -68,7 +72,7 @@ class MatMulTest {
             float[] wf = ScalarReference.dequantize(w);
             for (int m : new int[] {1, 5, 40}) {
                 float[] x = weights.floats(m * k);
-                float[] y = new float[m * 9];
+                float[] y = unwritten(m * 9);
                 MatMul.matmul(x, m, k, w, null, y);
                 assertClose(ScalarReference.matmul(x, m, k, wf, 9, null),
                         ScalarReference.magnitudes(x, m, k, wf, 9), null, y, dtype + " m=" + m + " k=" + k);
@@ -83,7 +87,7 @@ class MatMulTest {
                 for (int n : new int[] {1, 5, 33, 100}) {
                     float[] x = weights.floats(m * k);
                     float[] w = weights.floats(n * k);
-                    float[] y = new float[m * n];
+                    float[] y = unwritten(m * n);
                     MatMul.matmulF32(x, m, k, w, n, y);
                     assertClose(ScalarReference.matmul(x, m, k, w, n, null),
                             ScalarReference.magnitudes(x, m, k, w, n), null, y, "m=" + m + " k=" + k + " n=" + n);
@@ -100,7 +104,7 @@ class MatMulTest {
                     float[] x = weights.floats(m * k);
                     float[] b = weights.floats(k * n);
                     float[] bt = ScalarReference.transpose(b, k, n);
-                    float[] y = new float[m * n];
+                    float[] y = unwritten(m * n);
                     MatMul.matmulF32NoTranspose(x, m, k, b, n, y);
                     assertClose(ScalarReference.matmul(x, m, k, bt, n, null),
                             ScalarReference.magnitudes(x, m, k, bt, n), null, y, "m=" + m + " k=" + k + " n=" + n);
@@ -128,6 +132,13 @@ class MatMulTest {
         assertThrows(IllegalArgumentException.class, () -> MatMul.matmul(new float[8], 2, 4, w, new float[2], new float[6]));
         assertThrows(IllegalArgumentException.class,
                 () -> MatMul.matmulF32NoTranspose(new float[8], 2, 4, new float[11], 3, new float[6]));
+    }
+
+    /** An output buffer of NaNs, so an element the kernel forgets to write fails the comparison. */
+    private static float[] unwritten(int size) {
+        float[] y = new float[size];
+        Arrays.fill(y, Float.NaN);
+        return y;
     }
 
     /** |y - expected| <= 1e-5 * (sum |x*w| + |bias|) for every element. */
