@@ -9,21 +9,26 @@ import owb.checkpoint.TensorEntry;
 /**
  * Matrix products of the forward pass, on all cores. Activations are row-major {@code float[]}
  * (token i, feature f at {@code i * features + f}); weights stay in the checkpoint's own encoding
- * and are dequantized a panel at a time, never as a whole.
+ * and are dequantized a few rows at a time into a per-thread buffer, never as a whole. Their
+ * memory must be readable from any thread (a shared, global or automatic arena, as the
+ * checkpoint readers map files), since worker threads read it.
  *
  * <p>Three strategies, picked by the number of tokens M:
  * <ul>
  *   <li>M = 1 (generation): every output is one fused dequantize-and-dot over a weight row.</li>
- *   <li>M &lt; {@value #OUTER_PRODUCT_MIN_M}: a few weight rows are dequantized into a buffer and
- *       4x4 blocks of dot products run over it.</li>
- *   <li>otherwise (prefill): X is packed transposed into panels of {@link GemmKernels#PANEL} tokens,
- *       and Yᵀ = W · Xᵀ is computed by outer-product tiles that broadcast dequantized weights
- *       against vectors of tokens, so no accumulator is ever reduced across lanes. Each chunk
- *       of weight rows is dequantized once and reused for every token of an M-block.</li>
+ *   <li>M &lt; {@value #OUTER_PRODUCT_MIN_M}: a chunk of weight rows is dequantized and 4x4
+ *       blocks of dot products (vectors along K, one reduction per output) run over it.</li>
+ *   <li>otherwise (prefill): X is packed transposed into panels of {@link GemmKernels#PANEL}
+ *       tokens and Yᵀ = W · Xᵀ is computed by 8x{@code PANEL} outer-product tiles that broadcast
+ *       one dequantized weight against vectors of tokens, so no accumulator is ever reduced
+ *       across lanes. A chunk of weight rows is dequantized once per M-block of tokens (sized to
+ *       stay in L2) and reused for all of them; tokens past the last full panel take the
+ *       dot-product blocks unless they nearly fill a panel.</li>
  * </ul>
+ * Work is split over weight-row chunks (and M-blocks) handed out dynamically; see {@link Parallel}.
  */
 public final class MatMul {
-    /** From this many tokens the outer-product path wins over dot products (measured, GemmBench). */
+    /** From this many tokens the outer-product path beats dot products (measured, single core). */
     static final int OUTER_PRODUCT_MIN_M = 32;
     /** Weight rows per GEMV work unit. */
     private static final int GEMV_ROWS = 64;

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,16 @@ public final class GemmBench {
         }
     }
 
-    private record Result(DType dtype, Shape shape, double seconds, long weightBytes) {}
+    /** Median seconds of one product, by the wall clock and by process CPU time (all threads). */
+    private record Timing(double seconds, double cpuSeconds) {}
+
+    private record Result(DType dtype, Shape shape, Timing timing, long weightBytes) {}
+
+    /** numpy's throughput on one shape: by the wall clock and per CPU-second. */
+    private record Peer(double gflops, double gflopsPerCpuSecond) {}
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     public static void main(String[] args) throws IOException, InterruptedException {
         Map<String, String> options = options(args);
@@ -74,16 +84,15 @@ public final class GemmBench {
                             Path.of("(memory)"), 0, data.asReadOnly());
                     for (int m : ms) {
                         Shape shape = new Shape(m, k, n);
-                        double seconds = time(shape, w, random, samples);
-                        Result r = new Result(dtype, shape, seconds, bytes);
-                        results.add(r);
-                        System.out.printf(Locale.ROOT, "  %-5s M=%-4d K=%-4d N=%-6d %9.1f GFLOP/s%n",
-                                dtype, m, k, n, shape.flops() / seconds / 1e9);
+                        Timing timing = time(shape, w, random, samples);
+                        results.add(new Result(dtype, shape, timing, bytes));
+                        System.out.printf(Locale.ROOT, "  %-5s M=%-4d K=%-4d N=%-6d %9.1f GFLOP/s %9.1f GFLOP/CPU-s%n",
+                                dtype, m, k, n, shape.flops() / timing.seconds / 1e9, shape.flops() / timing.cpuSeconds / 1e9);
                     }
                 }
             }
         }
-        Map<Shape, Double> numpy = options.containsKey("no-numpy") ? Map.of()
+        Map<Shape, Peer> numpy = options.containsKey("no-numpy") ? Map.of()
                 : numpy(results.stream().map(Result::shape).distinct().toList(), samples);
         printTable(results, numpy);
     }
@@ -106,8 +115,8 @@ public final class GemmBench {
         }
     }
 
-    /** Median seconds of one product. */
-    private static double time(Shape s, TensorEntry w, SplittableRandom random, int samples) {
+    /** Median wall-clock and CPU seconds of one product. */
+    private static Timing time(Shape s, TensorEntry w, SplittableRandom random, int samples) {
         float[] x = new float[s.m * s.k];
         for (int i = 0; i < x.length; i++) x[i] = (float) (2 * random.nextDouble() - 1);
         float[] y = new float[s.m * s.n];
@@ -130,32 +139,36 @@ public final class GemmBench {
             if (settled && round >= 2 && totalCalls >= MIN_WARMUP_CALLS) break;
         }
         int reps = (int) Math.max(1, Math.min(1_000_000, SAMPLE_SECONDS / once));
-        double[] times = new double[samples];
+        double[] wall = new double[samples];
+        double[] cpu = new double[samples];
         for (int t = 0; t < samples; t++) {
+            long cpu0 = OS.getProcessCpuTime();
             long t0 = System.nanoTime();
             for (int r = 0; r < reps; r++) MatMul.matmul(x, s.m, s.k, w, null, y);
-            times[t] = (System.nanoTime() - t0) / 1e9 / reps;
+            wall[t] = (System.nanoTime() - t0) / 1e9 / reps;
+            cpu[t] = Math.max(1, OS.getProcessCpuTime() - cpu0) / 1e9 / reps;
         }
-        Arrays.sort(times);
-        return times[samples / 2];
+        Arrays.sort(wall);
+        Arrays.sort(cpu);
+        return new Timing(wall[samples / 2], cpu[samples / 2]);
     }
 
     /** GFLOP/s of numpy on each shape, or an empty map (with a note) when Python cannot run. */
-    private static Map<Shape, Double> numpy(List<Shape> shapes, int samples) throws InterruptedException {
+    private static Map<Shape, Peer> numpy(List<Shape> shapes, int samples) throws InterruptedException {
         Path root = repositoryRoot();
         Path script = root.resolve("samples/bench_gemm_numpy.py");
         String python = python(root);
         List<String> command = new ArrayList<>(List.of(python, script.toString(), "--samples", String.valueOf(samples)));
         for (Shape s : shapes) command.add(s.m + "," + s.k + "," + s.n);
-        Map<Shape, Double> out = new LinkedHashMap<>();
+        Map<Shape, Peer> out = new LinkedHashMap<>();
         try {
             Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try (BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = lines.readLine()) != null; ) {
                     String[] f = line.trim().split("\\s+");
-                    if (f.length != 4) continue;
+                    if (f.length != 5) continue;
                     out.put(new Shape(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2])),
-                            Double.parseDouble(f[3]));
+                            new Peer(Double.parseDouble(f[3]), Double.parseDouble(f[4])));
                 }
             }
             if (p.waitFor() != 0) System.out.println("numpy: " + python + " exited with " + p.exitValue());
@@ -165,20 +178,29 @@ public final class GemmBench {
         return out;
     }
 
-    private static void printTable(List<Result> results, Map<Shape, Double> numpy) {
+    private static void printTable(List<Result> results, Map<Shape, Peer> numpy) {
         System.out.println();
-        System.out.println("| dtype | M | K | N | ms | GFLOP/s | weights GB/s | numpy f32 GFLOP/s | ratio |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        System.out.println("| dtype | M | K | N | ms | GFLOP/s | GFLOP/CPU-s | weights GB/s "
+                + "| numpy GFLOP/s | numpy GFLOP/CPU-s | ratio | ratio per CPU-s |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Result r : results) {
             Shape s = r.shape;
-            double gflops = s.flops() / r.seconds / 1e9;
-            Double peer = numpy.get(s);
-            System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %.3f | %.1f | %.1f | %s | %s |%n",
-                    r.dtype, s.m, s.k, s.n, r.seconds * 1e3, gflops, r.weightBytes / r.seconds / 1e9,
-                    peer == null ? "-" : String.format(Locale.ROOT, "%.1f", peer),
-                    peer == null ? "-" : String.format(Locale.ROOT, "%.2f", gflops / peer));
+            double gflops = s.flops() / r.timing.seconds / 1e9;
+            double perCpu = s.flops() / r.timing.cpuSeconds / 1e9;
+            Peer peer = numpy.get(s);
+            System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %.3f | %.1f | %.1f | %.1f | %s | %s | %s | %s |%n",
+                    r.dtype, s.m, s.k, s.n, r.timing.seconds * 1e3, gflops, perCpu,
+                    r.weightBytes / r.timing.seconds / 1e9,
+                    peer == null ? "-" : format(peer.gflops), peer == null ? "-" : format(peer.gflopsPerCpuSecond),
+                    peer == null ? "-" : String.format(Locale.ROOT, "%.2f", gflops / peer.gflops),
+                    peer == null ? "-" : String.format(Locale.ROOT, "%.2f", perCpu / peer.gflopsPerCpuSecond));
         }
-        System.out.println("ratio = this kernel / numpy float32 on the same M, K, N (medians; shared machine, noisy)");
+        System.out.println("ratio: this kernel / numpy float32 (OpenBLAS) on the same M, K, N, medians; per CPU-s: "
+                + "the same per second of process CPU time, which other load on a shared machine disturbs less");
+    }
+
+    private static String format(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
     }
 
     private static Path repositoryRoot() {
