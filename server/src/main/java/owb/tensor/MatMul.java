@@ -34,7 +34,7 @@ public final class MatMul {
     private static final int GEMV_ROWS = 64;
     /** Upper bound on weight rows dequantized per work unit; a multiple of 8 and 4. */
     private static final int MAX_CHUNK_ROWS = 64;
-    /** Bytes of packed Xᵀ one work unit streams over; sized to stay in a core's L2 with a weight chunk. */
+    /** Bytes of packed Xᵀ swept at a time by a chunk of weight rows: half a Zen 4 core's L2. */
     private static final int XT_BLOCK_BYTES = 512 * 1024;
     /** Work units per thread to aim for, so a core slowed by other load can hand work over. */
     private static final int UNITS_PER_THREAD = 6;
@@ -97,27 +97,20 @@ public final class MatMul {
             int firstCol = panel * PANEL;
             int cols = Math.min(PANEL, n - firstCol);
             Scratch scratch = Scratch.get();
-            float[] bPanel = b;
-            int bOff = firstCol;
-            int ldb = n;
-            if (cols < PANEL) { // the ragged last panel is copied out with zero padding
-                bPanel = scratch.rows(k * PANEL);
-                GemmKernels.packColumnPanel(b, k, n, firstCol, bPanel);
-                bOff = 0;
-                ldb = PANEL;
-            }
+            float[] bPanel = scratch.rows(k * PANEL);
+            GemmKernels.packColumnPanel(b, k, n, firstCol, bPanel);
             float[] tile = scratch.tile;
             int i = firstRow;
             for (; i + TILE_ROWS <= lastRow; i += TILE_ROWS) {
-                GemmKernels.outer8(x, i * k, k, bPanel, bOff, ldb, k, tile);
+                GemmKernels.outer8(x, i * k, k, bPanel, 0, k, tile);
                 storeRows(tile, TILE_ROWS, cols, y, i * n + firstCol, n);
             }
             for (; i + 4 <= lastRow; i += 4) {
-                GemmKernels.outer4(x, i * k, k, bPanel, bOff, ldb, k, tile);
+                GemmKernels.outer4(x, i * k, k, bPanel, 0, k, tile);
                 storeRows(tile, 4, cols, y, i * n + firstCol, n);
             }
             for (; i < lastRow; i++) {
-                GemmKernels.outer1(x, i * k, bPanel, bOff, ldb, k, tile);
+                GemmKernels.outer1(x, i * k, bPanel, 0, k, tile);
                 storeRows(tile, 1, cols, y, i * n + firstCol, n);
             }
         });
@@ -185,39 +178,44 @@ public final class MatMul {
         float[] packed = Scratch.get().packed(panels * k * PANEL);
         Parallel.forEach(panels, panel -> GemmKernels.packTransposedPanel(x, m, k, panel, packed));
 
+        // Each unit dequantizes a chunk of weight rows once, then sweeps the tokens one M-block of
+        // panels at a time so that the block stays in L2 while every row of the chunk passes over it.
         int panelsPerBlock = Math.max(1, Math.min(panels, XT_BLOCK_BYTES / (k * PANEL * Float.BYTES)));
-        int mBlocks = ceilDiv(panels, panelsPerBlock);
-        int chunkRows = chunkRows(n, mBlocks, TILE_ROWS);
-        int chunks = ceilDiv(n, chunkRows);
-        Parallel.forEach(chunks * mBlocks, unit -> {
-            int mBlock = unit % mBlocks;
-            int firstPanel = mBlock * panelsPerBlock;
-            int lastPanel = Math.min(panels, firstPanel + panelsPerBlock);
-            int first = (unit / mBlocks) * chunkRows;
+        int chunkRows = chunkRows(n, 1, TILE_ROWS);
+        Parallel.forEach(ceilDiv(n, chunkRows), unit -> {
+            int first = unit * chunkRows;
             Scratch scratch = Scratch.get();
             RowChunk rows = RowChunk.of(w, first, Math.min(chunkRows, n - first), scratch);
-            float[] tile = scratch.tile;
-            int r = 0;
-            for (; r + TILE_ROWS <= rows.count; r += TILE_ROWS) {
-                for (int p = firstPanel; p < lastPanel; p++) {
-                    GemmKernels.outer8(rows.values, rows.offset + r * k, k, packed, p * k * PANEL, PANEL, k, tile);
-                    storeTransposed(tile, TILE_ROWS, p * PANEL, m, first + r, n, bias, y);
-                }
+            for (int firstPanel = 0; firstPanel < panels; firstPanel += panelsPerBlock) {
+                int lastPanel = Math.min(panels, firstPanel + panelsPerBlock);
+                outerBlock(rows, k, packed, firstPanel, lastPanel, m, bias, y, n, scratch.tile);
             }
-            for (; r + 4 <= rows.count; r += 4) {
-                for (int p = firstPanel; p < lastPanel; p++) {
-                    GemmKernels.outer4(rows.values, rows.offset + r * k, k, packed, p * k * PANEL, PANEL, k, tile);
-                    storeTransposed(tile, 4, p * PANEL, m, first + r, n, bias, y);
-                }
-            }
-            for (; r < rows.count; r++) {
-                for (int p = firstPanel; p < lastPanel; p++) {
-                    GemmKernels.outer1(rows.values, rows.offset + r * k, packed, p * k * PANEL, PANEL, k, tile);
-                    storeTransposed(tile, 1, p * PANEL, m, first + r, n, bias, y);
-                }
-            }
-            if (mBlock == mBlocks - 1 && firstDotToken < m) dotBlock(x, k, firstDotToken, m, rows, bias, y, n);
+            if (firstDotToken < m) dotBlock(x, k, firstDotToken, m, rows, bias, y, n);
         });
+    }
+
+    /** Y for the weight rows of {@code rows} and the tokens of packed panels [firstPanel, lastPanel). */
+    private static void outerBlock(RowChunk rows, int k, float[] packed, int firstPanel, int lastPanel, int m,
+                                   float[] bias, float[] y, int n, float[] tile) {
+        int r = 0;
+        for (; r + TILE_ROWS <= rows.count; r += TILE_ROWS) {
+            for (int p = firstPanel; p < lastPanel; p++) {
+                GemmKernels.outer8(rows.values, rows.offset + r * k, k, packed, p * k * PANEL, k, tile);
+                storeTransposed(tile, TILE_ROWS, p * PANEL, m, rows.first + r, n, bias, y);
+            }
+        }
+        for (; r + 4 <= rows.count; r += 4) {
+            for (int p = firstPanel; p < lastPanel; p++) {
+                GemmKernels.outer4(rows.values, rows.offset + r * k, k, packed, p * k * PANEL, k, tile);
+                storeTransposed(tile, 4, p * PANEL, m, rows.first + r, n, bias, y);
+            }
+        }
+        for (; r < rows.count; r++) {
+            for (int p = firstPanel; p < lastPanel; p++) {
+                GemmKernels.outer1(rows.values, rows.offset + r * k, packed, p * k * PANEL, k, tile);
+                storeTransposed(tile, 1, p * PANEL, m, rows.first + r, n, bias, y);
+            }
+        }
     }
 
     /**
