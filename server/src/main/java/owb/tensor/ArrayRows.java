@@ -19,6 +19,20 @@ final class ArrayRows extends WeightRows {
         System.arraycopy(values, firstRow * cols(), out, 0, count * cols());
     }
 
+    /** Four rows at a time share each vector of x. */
+    @Override
+    void gemv(int firstRow, int count, float[] x, float[] bias, float[] y) {
+        int k = cols();
+        int j = firstRow;
+        for (int end = firstRow + count; j + 4 <= end; j += 4) {
+            GemmKernels.dot1x4(x, 0, values, j * k, k, bias, j, y, j);
+        }
+        for (; j < firstRow + count; j++) {
+            float dot = dot(j, x, 0);
+            y[j] = bias == null ? dot : dot + bias[j];
+        }
+    }
+
     @Override
     public float dot(int row, float[] x, int xOff) {
         return GemmKernels.dot(x, xOff, values, row * cols(), cols());

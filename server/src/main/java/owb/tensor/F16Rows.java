@@ -32,21 +32,32 @@ final class F16Rows extends WeightRows {
         for (; i < total; i++) out[i] = Float.float16ToFloat(data.get(SHORT_LE, base + (long) i * Short.BYTES));
     }
 
+    /**
+     * Two accumulators to overlap the FMA latency; four would inline four copies of the half
+     * conversion, past what C2 inlines (NodeCountInliningCutoff), and box every vector.
+     */
     @Override
     public float dot(int row, float[] x, int xOff) {
         int k = cols();
         long base = (long) row * k * Short.BYTES;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int kk = 0;
-        for (int bound = F.loopBound(k); kk < bound; kk += L) {
-            FloatVector w = Vectors.halfToFloat(
-                    ShortVector.fromMemorySegment(SHORTS, data, base + (long) kk * Short.BYTES, LE));
-            acc = w.fma(FloatVector.fromArray(F, x, xOff + kk), acc);
+        for (int bound = k - k % (2 * L); kk < bound; kk += 2 * L) {
+            acc0 = load(base, kk).fma(FloatVector.fromArray(F, x, xOff + kk), acc0);
+            acc1 = load(base, kk + L).fma(FloatVector.fromArray(F, x, xOff + kk + L), acc1);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int bound = F.loopBound(k); kk < bound; kk += L) {
+            acc0 = load(base, kk).fma(FloatVector.fromArray(F, x, xOff + kk), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         for (; kk < k; kk++) {
             sum += Float.float16ToFloat(data.get(SHORT_LE, base + (long) kk * Short.BYTES)) * x[xOff + kk];
         }
         return sum;
+    }
+
+    private FloatVector load(long rowBase, int column) {
+        return Vectors.halfToFloat(
+                ShortVector.fromMemorySegment(SHORTS, data, rowBase + (long) column * Short.BYTES, LE));
     }
 }

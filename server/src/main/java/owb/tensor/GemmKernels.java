@@ -251,20 +251,21 @@ final class GemmKernels {
         y[yIndex] = bias == null ? sum : sum + bias[biasIndex];
     }
 
-    /** dot(x[xOff ..], w[wOff ..]) over k elements. */
+    /** dot(x[xOff ..], w[wOff ..]) over k elements; four accumulators hide the FMA latency. */
     static float dot(float[] x, int xOff, float[] w, int wOff, int k) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0;
-        int kv2 = k - k % (2 * L);
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
         int kk = 0;
-        for (; kk < kv2; kk += 2 * L) {
+        for (int bound = k - k % (4 * L); kk < bound; kk += 4 * L) {
             c0 = FloatVector.fromArray(F, x, xOff + kk).fma(FloatVector.fromArray(F, w, wOff + kk), c0);
             c1 = FloatVector.fromArray(F, x, xOff + kk + L).fma(FloatVector.fromArray(F, w, wOff + kk + L), c1);
+            c2 = FloatVector.fromArray(F, x, xOff + kk + 2 * L).fma(FloatVector.fromArray(F, w, wOff + kk + 2 * L), c2);
+            c3 = FloatVector.fromArray(F, x, xOff + kk + 3 * L).fma(FloatVector.fromArray(F, w, wOff + kk + 3 * L), c3);
         }
         int kv = F.loopBound(k);
         for (; kk < kv; kk += L) {
             c0 = FloatVector.fromArray(F, x, xOff + kk).fma(FloatVector.fromArray(F, w, wOff + kk), c0);
         }
-        return c0.add(c1).reduceLanes(VectorOperators.ADD) + scalarDot(x, xOff, w, wOff, kv, k);
+        return c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD) + scalarDot(x, xOff, w, wOff, kv, k);
     }
 
     /** The K tail that does not fill a vector: elements [from, k). */

@@ -37,6 +37,7 @@ final class Q6KRows extends WeightRows {
     private static final int SCALES = 192;
     private static final int D = 208;
     private static final int GROUP = 16;
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final ByteVector LOW_NIBBLE = ByteVector.broadcast(BYTES, (byte) 0x0F);
     private static final ByteVector BITS_4_5 = ByteVector.broadcast(BYTES, (byte) 0x30);
     private static final ByteVector OFFSET = ByteVector.broadcast(BYTES, (byte) 32);
@@ -60,28 +61,37 @@ final class Q6KRows extends WeightRows {
 
     @Override
     public float dot(int row, float[] x, int xOff) {
-        return dot(row, x, xOff, new byte[BLOCK], new float[BLOCK]);
+        return dot(row, x, xOff, new byte[BLOCK]);
     }
 
     @Override
     void gemv(int firstRow, int count, float[] x, float[] bias, float[] y) {
         byte[] quants = new byte[BLOCK];
-        float[] values = new float[BLOCK];
         for (int j = firstRow; j < firstRow + count; j++) {
-            float dot = dot(j, x, 0, quants, values);
+            float dot = dot(j, x, 0, quants);
             y[j] = bias == null ? dot : dot + bias[j];
         }
     }
 
-    private float dot(int row, float[] x, int xOff, byte[] quants, float[] values) {
+    private float dot(int row, float[] x, int xOff, byte[] quants) {
         long block = row * rowBytes;
         int blocks = cols() / BLOCK;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        for (int b = 0, xi = xOff; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
-            decodeBlock(block, quants, values, 0);
-            for (int i = 0; i < BLOCK; i += 2 * L) {
-                acc0 = FloatVector.fromArray(F, values, i).fma(FloatVector.fromArray(F, x, xi + i), acc0);
-                acc1 = FloatVector.fromArray(F, values, i + L).fma(FloatVector.fromArray(F, x, xi + i + L), acc1);
+        for (int b = 0, xb = xOff; b < blocks; b++, block += BLOCK_BYTES, xb += BLOCK) {
+            unpackQuants(block, quants);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
+            long scales0to7 = data.get(LONG_LE, block + SCALES);
+            long scales8to15 = data.get(LONG_LE, block + SCALES + 8);
+            for (int g = 0; g < BLOCK / GROUP; g += 2) {
+                float scale0 = d * scale(scales0to7, scales8to15, g);
+                float scale1 = d * scale(scales0to7, scales8to15, g + 1);
+                for (int i = 0; i < GROUP; i += L) {
+                    int v = GROUP * g + i;
+                    acc0 = floats(ByteVector.fromArray(BYTES, quants, v)).mul(scale0)
+                            .fma(FloatVector.fromArray(F, x, xb + v), acc0);
+                    acc1 = floats(ByteVector.fromArray(BYTES, quants, v + GROUP)).mul(scale1)
+                            .fma(FloatVector.fromArray(F, x, xb + v + GROUP), acc1);
+                }
             }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
@@ -90,12 +100,19 @@ final class Q6KRows extends WeightRows {
     private void decodeBlock(long block, byte[] quants, float[] out, int o) {
         unpackQuants(block, quants);
         float d = Float.float16ToFloat(data.get(SHORT_LE, block + D));
+        long scales0to7 = data.get(LONG_LE, block + SCALES);
+        long scales8to15 = data.get(LONG_LE, block + SCALES + 8);
         for (int g = 0; g < BLOCK / GROUP; g++) {
-            float scale = d * data.get(ValueLayout.JAVA_BYTE, block + SCALES + g);
+            float scale = d * scale(scales0to7, scales8to15, g);
             for (int i = 0; i < GROUP; i += L) {
                 floats(ByteVector.fromArray(BYTES, quants, GROUP * g + i)).mul(scale).intoArray(out, o + GROUP * g + i);
             }
         }
+    }
+
+    /** The signed scale of 16-value group g, from the block's 16 scale bytes read as two longs. */
+    private static int scale(long scales0to7, long scales8to15, int g) {
+        return (byte) ((g < 8 ? scales0to7 : scales8to15) >>> (8 * (g & 7)));
     }
 
     /** The 256 six-bit quants of a block, minus 32, in value order. */

@@ -53,7 +53,7 @@ class MatMulTest {
                 float[] wf = ScalarReference.dequantize(w);
                 for (int m : M) {
                     float[] x = weights.floats(m * k);
-                    float[] bias = m % 2 == 0 ? weights.floats(n) : null;
+                    float[] bias = (m + n) % 2 == 0 ? weights.floats(n) : null;
                     float[] y = unwritten(m * n);
                     MatMul.matmul(x, m, k, w, bias, y);
                     assertClose(ScalarReference.matmul(x, m, k, wf, n, bias),
@@ -72,10 +72,11 @@ class MatMulTest {
             float[] wf = ScalarReference.dequantize(w);
             for (int m : new int[] {1, 5, 40}) {
                 float[] x = weights.floats(m * k);
+                float[] bias = weights.floats(9);
                 float[] y = unwritten(m * 9);
-                MatMul.matmul(x, m, k, w, null, y);
-                assertClose(ScalarReference.matmul(x, m, k, wf, 9, null),
-                        ScalarReference.magnitudes(x, m, k, wf, 9), null, y, dtype + " m=" + m + " k=" + k);
+                MatMul.matmul(x, m, k, w, bias, y);
+                assertClose(ScalarReference.matmul(x, m, k, wf, 9, bias),
+                        ScalarReference.magnitudes(x, m, k, wf, 9), bias, y, dtype + " m=" + m + " k=" + k);
             }
         }
     }

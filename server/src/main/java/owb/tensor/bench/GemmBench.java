@@ -23,7 +23,8 @@ import owb.tensor.MatMul;
 /**
  * GFLOP/s of {@link MatMul#matmul} for every weight dtype on the projection shapes of
  * SmolLM2-135M (hidden 576, MLP 1536, vocabulary 49152), next to numpy's float32 matmul
- * (OpenBLAS) timed on the same shapes in the same run by samples/bench_gemm_numpy.py.
+ * (OpenBLAS) timed on the same shapes in the same run by samples/bench_gemm_numpy.py, right
+ * after the first dtype measured on each shape.
  *
  * <p>Y [M, N] = X [M, K] · Wᵀ with W [N, K] in native memory, as a mapped checkpoint holds it.
  * K is 576 except for the 256-element K-quants, which cannot split 576 and use 512. Each figure is
@@ -49,8 +50,12 @@ public final class GemmBench {
         }
     }
 
-    /** Median seconds of one product, by the wall clock and by process CPU time (all threads). */
-    private record Timing(double seconds, double cpuSeconds) {}
+    /**
+     * Median seconds of one product, by the wall clock and by process CPU time (all threads), and
+     * the bytes all threads allocated per product: a kernel whose vectors C2 failed to keep in
+     * registers shows up here as kilobytes per call (a warm kernel allocates only work-unit bookkeeping).
+     */
+    private record Timing(double seconds, double cpuSeconds, double allocatedBytes) {}
 
     private record Result(DType dtype, Shape shape, Timing timing, long weightBytes) {}
 
@@ -59,6 +64,8 @@ public final class GemmBench {
 
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     public static void main(String[] args) throws IOException, InterruptedException {
         Map<String, String> options = options(args);
@@ -72,6 +79,8 @@ public final class GemmBench {
                 System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("os.arch"));
         SplittableRandom random = new SplittableRandom(1);
         warmUp(dtypes, random);
+        boolean withNumpy = !options.containsKey("no-numpy");
+        Map<Shape, Peer> numpy = new LinkedHashMap<>();
         List<Result> results = new ArrayList<>();
         for (DType dtype : dtypes) {
             int k = dtype.blockElements() == 256 ? 512 : 576;
@@ -86,14 +95,15 @@ public final class GemmBench {
                         Shape shape = new Shape(m, k, n);
                         Timing timing = time(shape, w, random, samples);
                         results.add(new Result(dtype, shape, timing, bytes));
+                        // the peer runs right after the first dtype on each shape, so that both see
+                        // about the same load on a shared machine
+                        if (withNumpy && !numpy.containsKey(shape)) numpy.putAll(numpy(List.of(shape), samples));
                         System.out.printf(Locale.ROOT, "  %-5s M=%-4d K=%-4d N=%-6d %9.1f GFLOP/s %9.1f GFLOP/CPU-s%n",
                                 dtype, m, k, n, shape.flops() / timing.seconds / 1e9, shape.flops() / timing.cpuSeconds / 1e9);
                     }
                 }
             }
         }
-        Map<Shape, Peer> numpy = options.containsKey("no-numpy") ? Map.of()
-                : numpy(results.stream().map(Result::shape).distinct().toList(), samples);
         printTable(results, numpy);
     }
 
@@ -141,6 +151,7 @@ public final class GemmBench {
         int reps = (int) Math.max(1, Math.min(1_000_000, SAMPLE_SECONDS / once));
         double[] wall = new double[samples];
         double[] cpu = new double[samples];
+        long allocated0 = THREADS.getTotalThreadAllocatedBytes();
         for (int t = 0; t < samples; t++) {
             long cpu0 = OS.getProcessCpuTime();
             long t0 = System.nanoTime();
@@ -148,9 +159,10 @@ public final class GemmBench {
             wall[t] = (System.nanoTime() - t0) / 1e9 / reps;
             cpu[t] = Math.max(1, OS.getProcessCpuTime() - cpu0) / 1e9 / reps;
         }
+        double allocated = (double) (THREADS.getTotalThreadAllocatedBytes() - allocated0) / samples / reps;
         Arrays.sort(wall);
         Arrays.sort(cpu);
-        return new Timing(wall[samples / 2], cpu[samples / 2]);
+        return new Timing(wall[samples / 2], cpu[samples / 2], allocated);
     }
 
     /** GFLOP/s of numpy on each shape, or an empty map (with a note) when Python cannot run. */
@@ -180,17 +192,17 @@ public final class GemmBench {
 
     private static void printTable(List<Result> results, Map<Shape, Peer> numpy) {
         System.out.println();
-        System.out.println("| dtype | M | K | N | ms | GFLOP/s | GFLOP/CPU-s | weights GB/s "
+        System.out.println("| dtype | M | K | N | ms | GFLOP/s | GFLOP/CPU-s | weights GB/s | alloc KB "
                 + "| numpy GFLOP/s | numpy GFLOP/CPU-s | ratio | ratio per CPU-s |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Result r : results) {
             Shape s = r.shape;
             double gflops = s.flops() / r.timing.seconds / 1e9;
             double perCpu = s.flops() / r.timing.cpuSeconds / 1e9;
             Peer peer = numpy.get(s);
-            System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %.3f | %.1f | %.1f | %.1f | %s | %s | %s | %s |%n",
+            System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %.3f | %.1f | %.1f | %.1f | %.1f | %s | %s | %s | %s |%n",
                     r.dtype, s.m, s.k, s.n, r.timing.seconds * 1e3, gflops, perCpu,
-                    r.weightBytes / r.timing.seconds / 1e9,
+                    r.weightBytes / r.timing.seconds / 1e9, r.timing.allocatedBytes / 1024,
                     peer == null ? "-" : format(peer.gflops), peer == null ? "-" : format(peer.gflopsPerCpuSecond),
                     peer == null ? "-" : String.format(Locale.ROOT, "%.2f", gflops / peer.gflops),
                     peer == null ? "-" : String.format(Locale.ROOT, "%.2f", perCpu / peer.gflopsPerCpuSecond));
