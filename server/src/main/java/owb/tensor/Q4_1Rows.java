@@ -48,26 +48,47 @@ final class Q4_1Rows extends WeightRows {
         }
     }
 
-    /** Per block: d * sum(q * x) + m * sum(x). */
     @Override
     public float dot(int row, float[] x, int xOff) {
+        return dot(row, x, xOff, blockSums(x, xOff, cols()));
+    }
+
+    @Override
+    void gemv(int firstRow, int count, float[] x, float[] bias, float[] y) {
+        float[] xSums = blockSums(x, 0, cols());
+        for (int j = firstRow; j < firstRow + count; j++) {
+            float dot = dot(j, x, 0, xSums);
+            y[j] = bias == null ? dot : dot + bias[j];
+        }
+    }
+
+    /** Per block: d * sum(q * x) + m * sum(x), with sum(x) per block computed once per x. */
+    private float dot(int row, float[] x, int xOff, float[] xSums) {
         long block = row * rowBytes;
         int blocks = cols() / BLOCK;
         FloatVector acc = FloatVector.zero(F);
+        float minTerms = 0f;
         for (int b = 0, xi = xOff; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
             FloatVector qx = FloatVector.zero(F);
-            FloatVector xs = FloatVector.zero(F);
             for (int c = 0; c < HALF; c += L) {
                 ByteVector q = ByteVector.fromMemorySegment(BYTES, data, block + QS + c, LE);
-                FloatVector xLow = FloatVector.fromArray(F, x, xi + c);
-                FloatVector xHigh = FloatVector.fromArray(F, x, xi + HALF + c);
-                qx = floats(lowNibbles(q)).fma(xLow, qx);
-                qx = floats(highNibbles(q)).fma(xHigh, qx);
-                xs = xs.add(xLow).add(xHigh);
+                qx = floats(lowNibbles(q)).fma(FloatVector.fromArray(F, x, xi + c), qx);
+                qx = floats(highNibbles(q)).fma(FloatVector.fromArray(F, x, xi + HALF + c), qx);
             }
             acc = qx.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
-            acc = xs.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block + 2))), acc);
+            minTerms += Float.float16ToFloat(data.get(SHORT_LE, block + 2)) * xSums[b];
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD) + minTerms;
+    }
+
+    /** sum(x) over each 32-value block of x[xOff .. xOff + k). */
+    private static float[] blockSums(float[] x, int xOff, int k) {
+        float[] sums = new float[k / BLOCK];
+        for (int s = 0; s < sums.length; s++) {
+            FloatVector sum = FloatVector.zero(F);
+            for (int c = 0; c < BLOCK; c += L) sum = sum.add(FloatVector.fromArray(F, x, xOff + BLOCK * s + c));
+            sums[s] = sum.reduceLanes(VectorOperators.ADD);
+        }
+        return sums;
     }
 }
