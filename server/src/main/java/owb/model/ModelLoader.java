@@ -2,16 +2,14 @@ package owb.model;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 import owb.checkpoint.Checkpoint;
-import owb.checkpoint.DType;
 import owb.checkpoint.TensorEntry;
 import owb.checkpoint.TensorNames;
 import owb.tensor.TensorReader;
+import owb.tensor.WeightRows;
 
 /**
  * Binds a checkpoint's tensors to a family's forward pass. Weights are named by their Hugging
@@ -20,9 +18,8 @@ import owb.tensor.TensorReader;
  * encoding; only norm weights, biases and rotary factors (vectors) are decoded to floats.
  */
 public final class ModelLoader {
-    /** Weight encodings the matmul kernels take. */
-    private static final Set<DType> MATRIX_TYPES = EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0,
-            DType.Q4_0, DType.Q4_1, DType.Q4_K, DType.Q6_K);
+    /** Weight encodings the matmul kernels take (as the message names them). */
+    private static final String MATRIX_TYPES = "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K";
 
     private ModelLoader() {}
 
@@ -129,7 +126,7 @@ public final class ModelLoader {
 
         private TensorEntry matrix(TensorEntry t, long rows, long cols, long blockAxisLength) {
             shaped(t, rows, cols);
-            if (!MATRIX_TYPES.contains(t.dtype())) {
+            if (!WeightRows.supports(t.dtype())) {
                 throw new ModelException(checkpoint.path() + ": tensor '" + t.name() + "' is " + t.dtype()
                         + "; the forward pass takes " + MATRIX_TYPES);
             }
@@ -163,7 +160,7 @@ public final class ModelLoader {
                 throw new ModelException(checkpoint.path() + ": tensor '" + t.name() + "' has shape " + t.shapeString()
                         + ", the configuration needs [" + rows + ", " + dim + "]");
             }
-            if (t.dtype().blockElements() > 1 && !MATRIX_TYPES.contains(t.dtype())) {
+            if (t.dtype().blockElements() > 1 && !WeightRows.supports(t.dtype())) {
                 throw new ModelException(checkpoint.path() + ": tensor '" + t.name() + "' is " + t.dtype()
                         + "; the forward pass takes " + MATRIX_TYPES);
             }

@@ -1,7 +1,5 @@
 package owb.tensor;
 
-import java.util.stream.IntStream;
-
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -38,7 +36,7 @@ public final class MatMulUntransposed {
                     + "] or the bias do not fit their arrays");
         }
         int bands = (n + BAND - 1) / BAND;
-        IntStream.range(0, bands).parallel().forEach(band -> {
+        Parallel.forEach(bands, band -> {
             int first = band * BAND;
             int cols = Math.min(BAND, n - first);
             for (int i = 0; i < m; i++) {
