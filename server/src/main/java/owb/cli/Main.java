@@ -21,7 +21,7 @@ public final class Main {
 
     static {
         for (Command c : List.of(new AuditCommand(), new ServeCommand(), new DemoCommand(),
-                new BenchCommand(), new RunCommand())) {
+                new BenchCommand(), new RunCommand(), new DiffCommand())) {
             COMMANDS.put(c.name(), c);
         }
     }
