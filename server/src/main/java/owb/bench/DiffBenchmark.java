@@ -71,7 +71,8 @@ public final class DiffBenchmark {
                 maxRelError(big.singularValues(), numpy));
         System.out.printf(Locale.ROOT, "top-10 max relative error, randomized vs EJML  (%d):  %.2e%n", m,
                 maxRelError(smallRandomized.singularValues(), box(ejml)));
-        System.out.printf(Locale.ROOT, "rank found: %d (%s)%n", big.rank(), big.verdict(0.01, n));
+        System.out.printf(Locale.ROOT, "rank found: %s%d (%s)%n", big.saturated() ? ">=" : "", big.rank(),
+                big.verdict(0.01, n));
     }
 
     private static double maxRelError(double[] approx, List<Double> exact) {
