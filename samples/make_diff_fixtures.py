@@ -8,6 +8,7 @@ derivative/           the base plus the edits listed in expected.json:
                         (embed_tokens and lm_head; the shared rows untouched); nothing else.
 derivative.gguf       the derivative as llama.cpp's converter writes it (F32, attn_q/attn_k rows
                         permuted within each head), to diff across formats.
+base.q8_0.gguf, derivative.q8_0.gguf   both quantized the same way (2-D tensors Q8_0).
 expected.json         every edit: tensor, kind, rank, rel_change (||delta||_F / ||W_base||_F).
 """
 import json, os, sys
@@ -68,7 +69,8 @@ def permute(w, heads):
     return w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
-def save_gguf(path, tensors):
+def save_gguf(path, tensors, quantized=False):
+    """F32, or with quantized=True Q8_0 for every 2-D tensor (1-D ones stay F32, as llama.cpp keeps them)."""
     import gguf
     names = {"model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output"}
     layer = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
@@ -94,7 +96,12 @@ def save_gguf(path, tensors):
             value = permute(value, HEADS)
         elif gname.endswith("attn_k"):
             value = permute(value, KV_HEADS)
-        w.add_tensor(gname + ".weight", np.ascontiguousarray(value))
+        value = np.ascontiguousarray(value)
+        if quantized and value.ndim == 2:
+            q8 = gguf.GGMLQuantizationType.Q8_0
+            w.add_tensor(gname + ".weight", gguf.quants.quantize(value, q8), raw_dtype=q8)
+        else:
+            w.add_tensor(gname + ".weight", value)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
@@ -132,6 +139,8 @@ def main(out):
     save(os.path.join(folder, "base"), base, VOCAB)
     save(os.path.join(folder, "derivative"), derived, VOCAB + NEW_ROWS)
     save_gguf(os.path.join(folder, "derivative.gguf"), derived)
+    save_gguf(os.path.join(folder, "base.q8_0.gguf"), base, quantized=True)
+    save_gguf(os.path.join(folder, "derivative.q8_0.gguf"), derived, quantized=True)
     with open(os.path.join(folder, "expected.json"), "w") as f:
         json.dump({"changed": edits, "reshaped": resized,
                    "unchanged": sorted(set(base) - {e["tensor"] for e in edits + resized})}, f, indent=1)

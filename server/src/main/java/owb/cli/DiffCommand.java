@@ -100,6 +100,7 @@ final class DiffCommand implements Command, ArgsSpec {
                 var lr = t.lowRank();
                 n.put("rank", lr.rank());
                 n.put("rank_is_lower_bound", lr.saturated());
+                n.put("dominant_rank", lr.dominantRank());
                 n.put("effective_rank", lr.effectiveRank());
                 n.put("stable_rank", lr.stableRank());
                 ArrayNode sv = n.putArray("singular_values");

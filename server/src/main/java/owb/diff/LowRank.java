@@ -82,6 +82,23 @@ public record LowRank(double[] singularValues, int rank, double[] energy, double
         return new LowRank(sigma, rank, energy, sum > 0 ? Math.exp(entropy) : 0, stable, exact);
     }
 
+    /** Spectral gap σ_r/σ_{r+1} from which {@link #dominantRank} reads a low-rank update over noise. */
+    public static final double GAP = 10;
+    /** Share of the delta's energy the top r values must hold for {@link #dominantRank}. */
+    public static final double DOMINANT_ENERGY = 0.9;
+
+    /**
+     * The smallest r with σ_r/σ_{r+1} ≥ {@link #GAP} and energy[r-1] ≥ {@link #DOMINANT_ENERGY}, else 0:
+     * a low-rank update under a floor of full-rank noise, as quantizing base and fine-tune each
+     * (independently) adds, which hides it from the numerical {@link #rank}.
+     */
+    public int dominantRank() {
+        for (int r = 1; r < singularValues.length; r++) {
+            if (singularValues[r - 1] >= GAP * singularValues[r] && energy[r - 1] >= DOMINANT_ENERGY) return r;
+        }
+        return 0;
+    }
+
     /** Whether the rank is cut off by the number of computed values (so it is a lower bound). */
     public boolean saturated() { return !exact && rank == singularValues.length; }
 
@@ -92,6 +109,11 @@ public record LowRank(double[] singularValues, int rank, double[] energy, double
         if (!saturated() && rank <= Math.max(1, shortSide / 4)) {
             return "rank-" + rank + " update, consistent with a merged LoRA"
                     + (rank <= 256 ? "" : " of large rank");
+        }
+        int dominant = dominantRank();
+        if (dominant > 0 && dominant <= Math.max(1, shortSide / 4)) {
+            return "rank-" + dominant + " update over a noise floor (" + Math.round(100 * energy[dominant - 1])
+                    + "% of the energy), consistent with a merged LoRA";
         }
         return "full-rank, " + size;
     }

@@ -18,7 +18,8 @@ public final class DiffFixtures {
         String property = System.getProperty("owb.fixtures");
         Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
         Path folder = root.resolve("diff");
-        if (!Files.isRegularFile(folder.resolve("expected.json"))) {
+        if (!Files.isRegularFile(folder.resolve("derivative.q8_0.gguf"))
+                || !Files.isRegularFile(folder.resolve("expected.json"))) {
             GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_diff_fixtures.py", root.toString()));
         }
         return folder;

@@ -88,6 +88,33 @@ class FineTuneDiffTest {
     }
 
     @Test
+    void findsTheEditsBetweenTwoQ8_0ConversionsWithLowRankUpdatesAboveTheQuantizationNoise() throws IOException {
+        Path folder = DiffFixtures.folder();
+        Map<String, TensorDiff> diffs = diff(folder.resolve("base.q8_0.gguf"), folder.resolve("derivative.q8_0.gguf"));
+        JsonNode expected = DiffFixtures.expected();
+        for (JsonNode u : expected.get("unchanged")) {
+            assertEquals(Status.UNCHANGED, diffs.get(u.asText()).status(), u.asText());
+        }
+        for (JsonNode r : expected.get("reshaped")) {
+            assertEquals(Status.RESHAPED, diffs.get(r.get("tensor").asText()).status());
+        }
+        for (JsonNode edit : expected.get("changed")) {
+            TensorDiff t = diffs.get(edit.get("tensor").asText());
+            assertEquals(Status.CHANGED, t.status(), t.name());
+            if (!edit.get("kind").asText().equals("low_rank")) continue;
+            // Base and fine-tune are quantized independently: Q8_0 noise (~0.7% of the weights) adds
+            // a full-rank floor, so the numerical rank saturates; the spectral gap still shows the update.
+            double rel = edit.get("rel_change").asDouble();
+            assertEquals(rel, t.stats().relChange(), rel * 0.02, t.name());
+            assertTrue(t.lowRank().saturated());
+            assertEquals(edit.get("rank").asInt(), t.lowRank().dominantRank(), t.name());
+            assertTrue(t.verdict().startsWith("rank-" + edit.get("rank").asInt() + " update over a noise floor"),
+                    t.verdict());
+        }
+        assertTrue(diffs.get("model.layers.3.self_attn.v_proj.weight").verdict().startsWith("full-rank"));
+    }
+
+    @Test
     void aggregatesPerLayerAndModuleKind() throws IOException {
         Path folder = DiffFixtures.folder();
         try (Checkpoint b = Checkpoints.open(folder.resolve("base"));

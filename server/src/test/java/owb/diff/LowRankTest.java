@@ -38,9 +38,11 @@ class LowRankTest {
         for (int i = 0; i < 10; i++) {
             assertEquals(full[i], lr.singularValues()[i], full[i] * 1e-4, "sigma_" + (i + 1));
         }
-        // The noise floor (~0.05 (sqrt 300 + sqrt 200) = 1.6) is above 1e-3 of sigma_1 (~250): full rank.
+        // The noise floor (~0.05 (sqrt 300 + sqrt 200) = 1.6) is above 1e-3 of sigma_1 (~250): the
+        // numerical rank saturates, and the spectral gap after sigma_12 shows the rank-12 part.
         assertTrue(lr.saturated());
-        assertEquals("full-rank, large", lr.verdict(1.0, 200));
+        assertEquals(12, lr.dominantRank());
+        assertTrue(lr.verdict(1.0, 200).startsWith("rank-12 update over a noise floor"), lr.verdict(1.0, 200));
     }
 
     @Test
@@ -52,6 +54,13 @@ class LowRankTest {
         assertTrue(lr.stableRank() >= 1 && lr.stableRank() <= 6, "stable rank " + lr.stableRank());
         assertTrue(lr.effectiveRank() > 1 && lr.effectiveRank() < 7, "effective rank " + lr.effectiveRank());
         assertEquals("rank-6 update, consistent with a merged LoRA", lr.verdict(0.01, 192));
+    }
+
+    @Test
+    void pureNoiseIsFullRank() {
+        LowRank lr = LowRank.of(lowRankPlusNoise(200, 200, 0, 1.0, 4), 200, 200);
+        assertEquals(0, lr.dominantRank());
+        assertEquals("full-rank, large", lr.verdict(1.0, 200));
     }
 
     @Test
