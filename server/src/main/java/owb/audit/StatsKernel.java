@@ -1,0 +1,95 @@
+package owb.audit;
+
+import owb.checkpoint.TensorEntry;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+
+/**
+ * Fused tensor statistics with the Vector API ({@code FloatVector.SPECIES_PREFERRED}), in parallel
+ * on all cores: tensors larger than one chunk (4 MiB of F32) are split into chunks, smaller ones
+ * are measured one per thread. F32 is read straight from the mapped file, BF16 and F16 are decoded
+ * a block at a time with vector bit operations, every other dtype through
+ * {@link owb.tensor.TensorReader#readFloats}. See {@link TensorJob} for the two passes and
+ * {@link ReferenceStats} for the scalar definition the kernel is tested against.
+ */
+public final class StatsKernel {
+
+    private StatsKernel() {}
+
+    /** The statistics of one tensor, using every core. */
+    public static TensorStats compute(TensorEntry t) {
+        return measureAll(List.of(t), sharedPool(), Listener.NONE).getFirst().stats();
+    }
+
+    /** A tensor's statistics and a hash of its bytes (equal bytes, equal hash). */
+    record Measurement(TensorStats stats, long contentHash) {}
+
+    /** Told of each finished piece of work; may be called from several threads at once. */
+    @FunctionalInterface
+    interface Listener {
+        void done(TensorEntry tensor, long bytes);
+
+        Listener NONE = (t, b) -> {};
+    }
+
+    /**
+     * Measures every tensor on {@code pool}'s threads. The listener hears of each piece of work
+     * as it ends: a small tensor whole, or half a chunk's bytes for each pass over a large one.
+     */
+    static List<Measurement> measureAll(List<TensorEntry> tensors, ForkJoinPool pool, Listener listener) {
+        List<TensorJob> jobs = new ArrayList<>(tensors.size());
+        for (TensorEntry t : tensors) jobs.add(new TensorJob(t));
+        List<TensorJob> small = jobs.stream().filter(j -> j.chunks == 1).toList();
+        List<TensorJob> large = jobs.stream().filter(j -> j.chunks > 1).toList();
+        try {
+            pool.submit(() -> {
+                small.parallelStream().forEach(job -> {
+                    job.pass1(0);
+                    job.finishPass1();
+                    job.pass2(0);
+                    listener.done(job.tensor, job.chunkBytes(0));
+                });
+                for (TensorJob job : large) {
+                    IntStream.range(0, job.chunks).parallel().forEach(c -> {
+                        job.pass1(c);
+                        listener.done(job.tensor, job.chunkBytes(c) / 2);
+                    });
+                    job.finishPass1();
+                    IntStream.range(0, job.chunks).parallel().forEach(c -> {
+                        job.pass2(c);
+                        long bytes = job.chunkBytes(c);
+                        listener.done(job.tensor, bytes - bytes / 2);
+                    });
+                }
+            }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while measuring tensors", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException(e.getCause());
+        }
+        List<Measurement> results = new ArrayList<>(jobs.size());
+        for (TensorJob job : jobs) results.add(new Measurement(job.stats(), job.contentHash()));
+        return results;
+    }
+
+    private static volatile ForkJoinPool shared;
+
+    /** One worker per core, created on first use; its threads are daemons. */
+    static ForkJoinPool sharedPool() {
+        ForkJoinPool p = shared;
+        if (p == null) {
+            synchronized (StatsKernel.class) {
+                if (shared == null) shared = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+                p = shared;
+            }
+        }
+        return p;
+    }
+}
