@@ -106,11 +106,15 @@ public record Architecture(String family, String source, int layers, int dModel,
     /** The output projection's name in {@code c}'s naming (present or not); gpt2 and llama only. */
     public String outputName(Checkpoint c) { return expectedTensors(c).getLast().name(); }
 
-    /** Parameters of the tensors this architecture requires, with the output projection unless tied. */
+    /**
+     * Parameters of the tensors this architecture requires (the output projection unless tied),
+     * plus those of the optional ones {@code c} stores.
+     */
     public long formulaParameterCount(Checkpoint c) {
         long n = 0;
         for (ExpectedTensor t : expectedTensors(c)) {
-            if (t.kind() == Kind.REQUIRED) n += t.numel();
+            boolean counted = t.kind() == Kind.REQUIRED || (t.kind() == Kind.OPTIONAL && c.tensor(t.name()).isPresent());
+            if (counted) n += t.numel();
         }
         return n;
     }
