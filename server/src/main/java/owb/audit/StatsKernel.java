@@ -10,11 +10,9 @@ import java.util.stream.IntStream;
 
 /**
  * Fused tensor statistics with the Vector API ({@code FloatVector.SPECIES_PREFERRED}), in parallel
- * on all cores: tensors larger than one chunk (4 MiB of F32) are split into chunks, smaller ones
- * are measured one per thread. F32 is read straight from the mapped file, BF16 and F16 are decoded
- * a block at a time with vector bit operations, every other dtype through
- * {@link owb.tensor.TensorReader#readFloats}. See {@link TensorJob} for the two passes and
- * {@link ReferenceStats} for the scalar definition the kernel is tested against.
+ * on all cores: tensors larger than one chunk are split into chunks, smaller ones are measured one
+ * per thread. See {@link TensorJob} for the two strategies (two vector passes, or a table of
+ * 16-bit values) and {@link ReferenceStats} for the scalar definition the kernel is tested against.
  */
 public final class StatsKernel {
 
@@ -42,7 +40,7 @@ public final class StatsKernel {
      */
     static List<Measurement> measureAll(List<TensorEntry> tensors, ForkJoinPool pool, Listener listener) {
         List<TensorJob> jobs = new ArrayList<>(tensors.size());
-        for (TensorEntry t : tensors) jobs.add(new TensorJob(t));
+        for (TensorEntry t : tensors) jobs.add(TensorJob.of(t));
         List<TensorJob> small = jobs.stream().filter(j -> j.chunks == 1).toList();
         List<TensorJob> large = jobs.stream().filter(j -> j.chunks > 1).toList();
         try {
@@ -50,15 +48,17 @@ public final class StatsKernel {
                 small.parallelStream().forEach(job -> {
                     job.pass1(0);
                     job.finishPass1();
-                    job.pass2(0);
+                    if (job.twoPasses()) job.pass2(0);
                     listener.done(job.tensor, job.chunkBytes(0));
                 });
                 for (TensorJob job : large) {
                     IntStream.range(0, job.chunks).parallel().forEach(c -> {
                         job.pass1(c);
-                        listener.done(job.tensor, job.chunkBytes(c) / 2);
+                        long bytes = job.chunkBytes(c);
+                        listener.done(job.tensor, job.twoPasses() ? bytes / 2 : bytes);
                     });
                     job.finishPass1();
+                    if (!job.twoPasses()) continue;
                     IntStream.range(0, job.chunks).parallel().forEach(c -> {
                         job.pass2(c);
                         long bytes = job.chunkBytes(c);

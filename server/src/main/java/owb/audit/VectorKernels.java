@@ -4,7 +4,6 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,12 +12,15 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The loops of the statistics kernel, one block (a few thousand floats, in L1) at a time. Each loop
- * is its own small method so that C2 compiles it whole: a single method holding every vector
- * operation of a pass exceeds the JIT's inlining budget and then runs boxed, 10x slower.
+ * The loops of the statistics kernel, one block (a few thousand values, in L1) at a time.
+ *
+ * <p>Each loop is one method with no helper calls inside: C2 inlines Vector API operations
+ * whatever their size, but a helper of ours that returns a vector is inlined only while the
+ * caller is small, and when it is not, every vector it returns is boxed and the loop runs ten
+ * times slower.
  *
  * <p>Floats are read little-endian from a {@link MemorySegment}: the mapped file for F32, or a
- * heap segment over a decoded block for every other dtype. Lane tails run the same arithmetic in
+ * heap segment over a decoded block for other dtypes. Lane tails run the same arithmetic in
  * scalar code.
  */
 final class VectorKernels {
@@ -38,90 +40,50 @@ final class VectorKernels {
 
     private VectorKernels() {}
 
-    /** Minimum, maximum and zero count of one block, all finite values. */
-    static final class Range {
+    /**
+     * Pass-1 totals of a chunk: range, zeros, non-finite counts, and the finite values' sums of
+     * {@code x - shift} and {@code (x - shift)^2} in double.
+     */
+    static final class BlockStats {
+        final double shift;
         float min = Float.POSITIVE_INFINITY;
         float max = Float.NEGATIVE_INFINITY;
         long zeros;
         long nans;
         long infs;
+        double sum1;
+        double sum2;
 
-        void merge(Range o) {
-            min = Math.min(min, o.min);
-            max = Math.max(max, o.max);
-            zeros += o.zeros;
-            nans += o.nans;
-            infs += o.infs;
-        }
+        BlockStats(double shift) { this.shift = shift; }
 
         long nonFinite() { return nans + infs; }
     }
 
     /**
-     * Pass 1 over {@code n} floats at {@code offset}: folds min, max and zeros into {@code r} and
-     * returns true, or returns false without touching {@code r} when the block holds a NaN or an
-     * infinity (the caller then scans it with {@link #scanRangeScalar}). Keeping non-finite values
-     * out of the loop leaves it free of per-element branches.
+     * Pass 1 over {@code n} floats: folds min, max, zeros and the shifted sums into {@code s} and
+     * returns true, or returns false without touching {@code s} when the block holds a NaN or an
+     * infinity (the caller then uses {@link #scanBlockScalar}); keeping non-finite values out of
+     * the loop leaves it without a branch per element. A NaN or Inf turns the sum of
+     * {@code x * 0} NaN, which is how the loop notices one at the cost of one FMA.
      */
-    static boolean scanRange(MemorySegment src, long offset, int n, Range r) {
+    static boolean scanBlock(MemorySegment src, long offset, int n, BlockStats s, double[] lanes) {
         FloatVector min = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
         FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        VectorMask<Float> finite = F.maskAll(true);
-        long zeros = 0;
-        int i = 0;
-        for (; i <= n - LANES; i += LANES) {
-            FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
-            finite = finite.and(v.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY));
-            zeros += v.compare(VectorOperators.EQ, 0f).trueCount();
-            min = min.blend(v, v.compare(VectorOperators.LT, min));
-            max = max.blend(v, max.compare(VectorOperators.LT, v));
-        }
-        if (!finite.allTrue()) return false;
-        float lo = min.reduceLanes(VectorOperators.MIN);
-        float hi = max.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            float x = src.get(FLOAT_LE, offset + 4L * i);
-            if (!Float.isFinite(x)) return false;
-            if (x == 0) zeros++;
-            if (x < lo) lo = x;
-            if (x > hi) hi = x;
-        }
-        r.min = Math.min(r.min, lo);
-        r.max = Math.max(r.max, hi);
-        r.zeros += zeros;
-        return true;
-    }
-
-    /** Pass 1 for a block with non-finite values: counts them apart. */
-    static void scanRangeScalar(MemorySegment src, long offset, int n, Range r) {
-        for (int i = 0; i < n; i++) {
-            float x = src.get(FLOAT_LE, offset + 4L * i);
-            if (Float.isNaN(x)) {
-                r.nans++;
-            } else if (Float.isInfinite(x)) {
-                r.infs++;
-            } else {
-                if (x == 0) r.zeros++;
-                if (x < r.min) r.min = x;
-                if (x > r.max) r.max = x;
-            }
-        }
-    }
-
-    /**
-     * Pass 2: adds {@code sum(x - shift)} and {@code sum((x - shift)^2)} over the block, in
-     * double, to {@code sums[0]} and {@code sums[1]}. All values must be finite. The lanes are
-     * summed in a fixed order so that a tensor's statistics never depend on how the JIT reduces.
-     */
-    static void accumulateMoments(MemorySegment src, long offset, int n, double shift, double[] sums, double[] lanes) {
-        DoubleVector k = DoubleVector.broadcast(D, shift);
+        FloatVector poison = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        DoubleVector k = DoubleVector.broadcast(D, s.shift);
         DoubleVector s1a = DoubleVector.zero(D);
         DoubleVector s1b = s1a;
         DoubleVector s2a = s1a;
         DoubleVector s2b = s1a;
+        long zeros = 0;
         int i = 0;
         for (; i <= n - LANES; i += LANES) {
             FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
+            poison = v.fma(zero, poison);
+            zeros += v.compare(VectorOperators.EQ, 0f).trueCount();
+            min = min.blend(v, v.compare(VectorOperators.LT, min));
+            max = max.blend(v, max.compare(VectorOperators.LT, v));
             DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
             DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
             s1a = s1a.add(a);
@@ -129,22 +91,51 @@ final class VectorKernels {
             s2a = a.fma(a, s2a);
             s2b = b.fma(b, s2b);
         }
-        double s1 = sumInOrder(s1a.add(s1b), lanes);
-        double s2 = sumInOrder(s2a.add(s2b), lanes);
+        if (poison.compare(VectorOperators.EQ, 0f).trueCount() != LANES) return false;
+        // lanes are summed in a fixed order so that results never depend on how the JIT reduces
+        s1a.add(s1b).intoArray(lanes, 0);
+        double sum1 = 0;
+        for (int j = 0; j < D.length(); j++) sum1 += lanes[j];
+        s2a.add(s2b).intoArray(lanes, 0);
+        double sum2 = 0;
+        for (int j = 0; j < D.length(); j++) sum2 += lanes[j];
+        float lo = min.reduceLanes(VectorOperators.MIN);
+        float hi = max.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
-            double d = src.get(FLOAT_LE, offset + 4L * i) - shift;
-            s1 += d;
-            s2 += d * d;
+            float x = src.get(FLOAT_LE, offset + 4L * i);
+            if (!Float.isFinite(x)) return false;
+            if (x == 0) zeros++;
+            lo = Math.min(lo, x);
+            hi = Math.max(hi, x);
+            double d = x - s.shift;
+            sum1 += d;
+            sum2 += d * d;
         }
-        sums[0] += s1;
-        sums[1] += s2;
+        s.min = Math.min(s.min, lo);
+        s.max = Math.max(s.max, hi);
+        s.zeros += zeros;
+        s.sum1 += sum1;
+        s.sum2 += sum2;
+        return true;
     }
 
-    private static double sumInOrder(DoubleVector v, double[] lanes) {
-        v.intoArray(lanes, 0);
-        double s = 0;
-        for (int j = 0; j < D.length(); j++) s += lanes[j];
-        return s;
+    /** Pass 1 for a block with non-finite values, which it counts apart. */
+    static void scanBlockScalar(MemorySegment src, long offset, int n, BlockStats s) {
+        for (int i = 0; i < n; i++) {
+            float x = src.get(FLOAT_LE, offset + 4L * i);
+            if (Float.isNaN(x)) {
+                s.nans++;
+            } else if (Float.isInfinite(x)) {
+                s.infs++;
+            } else {
+                if (x == 0) s.zeros++;
+                s.min = Math.min(s.min, x);
+                s.max = Math.max(s.max, x);
+                double d = x - s.shift;
+                s.sum1 += d;
+                s.sum2 += d * d;
+            }
+        }
     }
 
     /**
@@ -158,26 +149,43 @@ final class VectorKernels {
         return parts;
     }
 
+    /** Whether {@link #countBinPairs} can look thresholds up on this machine (16 float lanes: AVX-512). */
+    static boolean vectorBinning() { return LANES == 16; }
+
     /**
      * Pass 2: counts the block's values into {@code pairCounts}, two at a time: the bins of lane j
      * of two consecutive vectors make one slot {@code a * 64 + b}, which halves the scalar
-     * increments (the one part of a histogram that does not vectorise). The slot indices go
-     * through {@code pairIndex} (at least n/2 long) before they are counted: counting straight
-     * from a just-stored vector stalls on store forwarding. All values must be finite and within
-     * the edges; {@code edges.fastPath} must hold.
+     * increments, the one part of a histogram that does not vectorise. Slot indices go through
+     * {@code pairIndex} (at least n/2 long) before being counted: counting straight from a
+     * just-stored vector stalls on store forwarding.
+     *
+     * <p>A bin is found as {@code j = trunc((x - min) * scale - slack)}, which is the bin or one
+     * below it (see {@link BinEdges}), then one compare with threshold j, looked up lane-wise in
+     * the 64-entry table with two two-vector selects. All values must be finite and within the
+     * edges; {@code edges.fastPath} and {@link #vectorBinning()} must hold.
      */
-    static void countBins(MemorySegment src, long offset, int n, BinEdges edges, IntVector[] thresholds,
-                          int[] pairIndex, int[] pairCounts) {
+    static void countBinPairs(MemorySegment src, long offset, int n, BinEdges edges, IntVector[] thresholds,
+                              int[] pairIndex, int[] pairCounts) {
         FloatVector min = FloatVector.broadcast(F, edges.minF);
         FloatVector scale = FloatVector.broadcast(F, edges.scaleF);
         FloatVector slack = FloatVector.broadcast(F, -BinEdges.FORMULA_SLACK);
+        IntVector t0 = thresholds[0];
+        IntVector t1 = thresholds[1];
+        IntVector t2 = thresholds[2];
+        IntVector t3 = thresholds[3];
         int pairs = 0;
         int i = 0;
         for (; i <= n - 2 * LANES; i += 2 * LANES) {
             FloatVector a = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
             FloatVector b = FloatVector.fromMemorySegment(F, src, offset + 4L * (i + LANES), LE);
-            IntVector binA = bins(a, min, scale, slack, thresholds);
-            IntVector binB = bins(b, min, scale, slack, thresholds);
+            IntVector ja = (IntVector) a.sub(min).fma(scale, slack).convert(VectorOperators.F2I, 0);
+            IntVector jb = (IntVector) b.sub(min).fma(scale, slack).convert(VectorOperators.F2I, 0);
+            FloatVector nextA = ja.selectFrom(t0, t1).blend(ja.selectFrom(t2, t3), ja.compare(VectorOperators.GE, 2 * LANES))
+                    .reinterpretAsFloats();
+            FloatVector nextB = jb.selectFrom(t0, t1).blend(jb.selectFrom(t2, t3), jb.compare(VectorOperators.GE, 2 * LANES))
+                    .reinterpretAsFloats();
+            IntVector binA = ja.add(1, a.compare(VectorOperators.GE, nextA).cast(I));
+            IntVector binB = jb.add(1, b.compare(VectorOperators.GE, nextB).cast(I));
             binA.lanewise(VectorOperators.LSHL, 6).or(binB).intoArray(pairIndex, pairs);
             pairs += LANES;
         }
@@ -186,31 +194,7 @@ final class VectorKernels {
         for (; i < n; i++) pairCounts[singles + binScalar(src.get(FLOAT_LE, offset + 4L * i), edges)]++;
     }
 
-    /**
-     * Bin of each lane: {@code j = trunc((x - min) * scale - slack)} is the bin or one below it
-     * (see {@link BinEdges}); one compare against threshold j, looked up lane-wise, settles it.
-     */
-    private static IntVector bins(FloatVector x, FloatVector min, FloatVector scale, FloatVector slack, IntVector[] thresholds) {
-        IntVector j = (IntVector) x.sub(min).fma(scale, slack).convert(VectorOperators.F2I, 0);
-        FloatVector next = lookup(j, thresholds).reinterpretAsFloats();
-        return j.add(1, x.compare(VectorOperators.GE, next).cast(I));
-    }
-
-    /** {@code table[j]} per lane, for a 64-entry table split across vectors, via two-vector selects. */
-    private static IntVector lookup(IntVector j, IntVector[] table) {
-        if (table.length == 4) {
-            IntVector low = j.selectFrom(table[0], table[1]);
-            IntVector high = j.selectFrom(table[2], table[3]);
-            return low.blend(high, j.compare(VectorOperators.GE, 2 * LANES));
-        }
-        IntVector result = j.selectFrom(table[0], table[1]);
-        for (int p = 2; p < table.length; p += 2) {
-            result = result.blend(j.selectFrom(table[p], table[p + 1]), j.compare(VectorOperators.GE, p * LANES));
-        }
-        return result;
-    }
-
-    /** The scalar twin of {@link #bins}, for lane tails. */
+    /** The scalar twin of the binning in {@link #countBinPairs}. */
     static int binScalar(float x, BinEdges edges) {
         int j = (int) Math.fma(x - edges.minF, edges.scaleF, -BinEdges.FORMULA_SLACK);
         return x >= edges.upperThreshold(j) ? j + 1 : j;
@@ -233,7 +217,7 @@ final class VectorKernels {
 
     /**
      * Replaces NaN and ±Inf in {@code block[0, n)} by {@code replacement}; returns how many. Pass 2
-     * runs on sanitised blocks and subtracts the replacements afterwards.
+     * runs on sanitised blocks and takes the replacements off the histogram afterwards.
      */
     static int replaceNonFinite(float[] block, int n, float replacement) {
         int replaced = 0;
@@ -244,6 +228,23 @@ final class VectorKernels {
             }
         }
         return replaced;
+    }
+
+    /**
+     * Counts each 16-bit pattern of {@code n} F16 or BF16 values: {@code table[bits]++}. With at
+     * most 65536 distinct values, the table holds everything the statistics need, exactly, in one
+     * read of the data.
+     */
+    static void countValues16(MemorySegment src, long offset, int n, int[] table) {
+        int i = 0;
+        for (; i <= n - 4; i += 4) {
+            long w = src.get(LONG_LE, offset + 2L * i);
+            table[(int) w & 0xffff]++;
+            table[(int) (w >>> 16) & 0xffff]++;
+            table[(int) (w >>> 32) & 0xffff]++;
+            table[(int) (w >>> 48)]++;
+        }
+        for (; i < n; i++) table[src.get(SHORT_LE, offset + 2L * i) & 0xffff]++;
     }
 
     /**
@@ -261,30 +262,30 @@ final class VectorKernels {
         for (; i < n; i++) out[i] = Float.intBitsToFloat(src.get(SHORT_LE, offset + 2L * i) << 16);
     }
 
-    /** Decodes {@code n} F16 values to floats, in the same order of its own as {@link #decodeBf16}. */
+    /**
+     * Decodes {@code n} F16 values to floats, in the same order of its own as {@link #decodeBf16}:
+     * exponent and mantissa move to float position and are scaled by 2^112 (the bias difference
+     * 127 - 15), which also turns half subnormals into float normals exactly; Inf and NaN get the
+     * all-ones float exponent.
+     */
     static void decodeF16(MemorySegment src, long offset, int n, float[] out) {
         int i = 0;
         for (; i <= n - 2 * LANES; i += 2 * LANES) {
             IntVector w = IntVector.fromMemorySegment(I, src, offset + 2L * i, LE);
-            halfToFloat(w.and(0xffff)).intoArray(out, i);
-            halfToFloat(w.lanewise(VectorOperators.LSHR, 16)).intoArray(out, i + LANES);
+            IntVector first = w.and(0xffff);
+            IntVector second = w.lanewise(VectorOperators.LSHR, 16);
+            IntVector magnitude = first.and(0x7fff);
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00))
+                    .or(first.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i);
+            magnitude = second.and(0x7fff);
+            shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00))
+                    .or(second.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i + LANES);
         }
         for (; i < n; i++) out[i] = Float.float16ToFloat(src.get(SHORT_LE, offset + 2L * i));
-    }
-
-    /**
-     * IEEE half (low 16 bits of each lane) to float: exponent and mantissa moved to float position
-     * and scaled by 2^112 (the exponent bias difference, 127 - 15), which also turns half
-     * subnormals into float normals exactly; Inf and NaN get the all-ones float exponent.
-     */
-    private static FloatVector halfToFloat(IntVector h) {
-        IntVector magnitude = h.and(0x7fff);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
-        IntVector special = shifted.or(0x7f800000);
-        IntVector bits = finite.reinterpretAsInts().blend(special, magnitude.compare(VectorOperators.GE, 0x7c00));
-        return bits.or(sign).reinterpretAsFloats();
     }
 
     private static final long PRIME_1 = 0x9E3779B185EBCA87L;
@@ -292,7 +293,7 @@ final class VectorKernels {
 
     /**
      * A 64-bit hash of {@code length} raw bytes, seeded: two independent multiply-rotate chains
-     * per long lane over 2 vectors at a time, folded with a 64-bit finaliser. Equal bytes give
+     * per long lane over two vectors at a time, folded with a 64-bit finaliser. Equal bytes give
      * equal hashes; callers confirm equal hashes by comparing the bytes.
      */
     static long hashBytes(MemorySegment src, long offset, long length, long seed) {
