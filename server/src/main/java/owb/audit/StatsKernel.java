@@ -41,6 +41,7 @@ public final class StatsKernel {
     static List<Measurement> measureAll(List<TensorEntry> tensors, ForkJoinPool pool, Listener listener) {
         List<TensorJob> jobs = new ArrayList<>(tensors.size());
         for (TensorEntry t : tensors) jobs.add(TensorJob.of(t));
+        KernelWarmup.start();
         List<TensorJob> small = jobs.stream().filter(j -> j.chunks == 1).toList();
         List<TensorJob> large = jobs.stream().filter(j -> j.chunks > 1).toList();
         try {

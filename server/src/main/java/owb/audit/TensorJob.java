@@ -54,10 +54,21 @@ abstract sealed class TensorJob permits TwoPassJob, ValueTableJob {
     /** File bytes of chunk {@code c}. */
     long chunkBytes(int c) { return tensor.dtype().byteSize(chunkCount(c)); }
 
-    /** Hashes the raw bytes of elements [first, first + count) into chunk {@code c}'s hash. */
-    void hash(int c, long first, int count) {
+    /**
+     * Hashes the raw bytes of elements [first, first + count) into chunk {@code c}'s hash, with
+     * the vector kernel or its scalar twin (same hash).
+     */
+    void hash(int c, long first, int count, boolean vector, BlockScratch s) {
         DType dtype = tensor.dtype();
-        long h = VectorKernels.hashBytes(tensor.data(), dtype.byteSize(first), dtype.byteSize(count), first);
+        long offset = dtype.byteSize(first);
+        long bytes = dtype.byteSize(count);
+        long h;
+        if (vector) {
+            h = VectorKernels.hashBytes(tensor.data(), offset, bytes, first);
+        } else {
+            s.copyRaw(tensor.data(), offset, bytes);
+            h = ScalarKernels.hashBytes(s.rawLongs, bytes, first);
+        }
         chunkHashes[c] = VectorKernels.mix(chunkHashes[c] ^ h);
     }
 

@@ -18,8 +18,7 @@ import java.lang.foreign.MemorySegment;
  * comes from cache.
  */
 final class TwoPassJob extends TensorJob {
-    /** Floats per block: the decode buffer (16 KiB) and the block's pair indices stay in L1. */
-    static final int BLOCK = 4096;
+    private static final int BLOCK = BlockScratch.BLOCK;
     /** Elements per chunk, the unit of parallel work: 4 MiB of F32. A multiple of every block size. */
     static final int CHUNK = 1 << 20;
 
@@ -38,17 +37,22 @@ final class TwoPassJob extends TensorJob {
 
     @Override
     void pass1(int c) {
-        Scratch s = Scratch.get();
+        BlockScratch s = BlockScratch.get();
         long start = chunkStart(c);
         int n = chunkCount(c);
         VectorKernels.BlockStats stats = null;
+        boolean vectorHash = KernelWarmup.ready(KernelWarmup.Kernel.HASH);
+        boolean vectorScan = KernelWarmup.ready(KernelWarmup.Kernel.SCAN);
         for (int done = 0; done < n; done += BLOCK) {
             int count = Math.min(BLOCK, n - done);
-            hash(c, start + done, count);
-            load(start + done, count, s);
+            hash(c, start + done, count, vectorHash, s);
+            load(start + done, count, s, !vectorScan);
             if (stats == null) stats = new VectorKernels.BlockStats(pilotMean(s, count));
-            if (!VectorKernels.scanBlock(s.segment, s.offset, count, stats, s.lanes)) {
-                VectorKernels.scanBlockScalar(s.segment, s.offset, count, stats);
+            boolean allFinite = vectorScan ? VectorKernels.scanBlock(s.segment, s.offset, count, stats, s.lanes)
+                    : ScalarKernels.scanBlock(s.floats, count, stats);
+            if (!allFinite) {
+                s.copyToBuffer(count);
+                ScalarKernels.scanBlockWithNonFinite(s.floats, count, stats);
             }
         }
         chunkStats[c] = stats != null ? stats : new VectorKernels.BlockStats(0);
@@ -60,11 +64,11 @@ final class TwoPassJob extends TensorJob {
      * {@code (mean - shift)^2 / variance}; a pilot mean keeps that near 1, where a single value
      * (an outlier, a zero) could make it 10^4.
      */
-    private static double pilotMean(Scratch s, int count) {
+    private static double pilotMean(BlockScratch s, int count) {
         double sum = 0;
         int finite = 0;
         for (int i = 0; i < count && finite < 256; i++) {
-            float x = s.segment.get(VectorKernels.FLOAT_LE, s.offset + 4L * i);
+            float x = s.inBuffer() ? s.floats[i] : s.segment.get(VectorKernels.FLOAT_LE, s.offset + 4L * i);
             if (Float.isFinite(x)) {
                 sum += x;
                 finite++;
@@ -90,49 +94,63 @@ final class TwoPassJob extends TensorJob {
     @Override
     void pass2(int c) {
         if (range.min > range.max) return; // no finite value to bin
-        Scratch s = Scratch.get();
+        BlockScratch s = BlockScratch.get();
         long[] chunkCounts = new long[Histogram.BINS];
         boolean sanitise = chunkStats[c].nonFinite() > 0;
         long start = chunkStart(c);
         int n = chunkCount(c);
         long replaced = 0;
+        boolean vector = KernelWarmup.ready(KernelWarmup.Kernel.BINS) && thresholds != null;
         for (int done = 0; done < n; done += BLOCK) {
             int count = Math.min(BLOCK, n - done);
-            load(start + done, count, s);
+            load(start + done, count, s, !vector);
             if (sanitise) {
                 s.copyToBuffer(count);
                 replaced += VectorKernels.replaceNonFinite(s.floats, count, range.min);
             }
-            if (thresholds != null) {
+            if (vector) {
                 VectorKernels.countBinPairs(s.segment, s.offset, count, edges, thresholds, s.pairIndex, s.pairCounts);
             } else if (edges.fastPath) {
-                for (int i = 0; i < count; i++) {
-                    chunkCounts[VectorKernels.binScalar(s.segment.get(VectorKernels.FLOAT_LE, s.offset + 4L * i), edges)]++;
-                }
+                ScalarKernels.countBins(s.floats, count, edges, s.pairCounts);
             } else {
-                for (int i = 0; i < count; i++) {
-                    chunkCounts[edges.binOf(s.segment.get(VectorKernels.FLOAT_LE, s.offset + 4L * i))]++;
-                }
+                for (int i = 0; i < count; i++) chunkCounts[edges.binOf(s.floats[i])]++;
             }
         }
-        if (thresholds != null) VectorKernels.foldPairs(s.pairCounts, chunkCounts);
+        VectorKernels.foldPairs(s.pairCounts, chunkCounts);
         chunkCounts[edges.binOf(range.min)] -= replaced;
         synchronized (counts) {
             for (int b = 0; b < Histogram.BINS; b++) counts[b] += chunkCounts[b];
         }
     }
 
-    /** Points {@code s.segment}/{@code s.offset} at {@code count} floats from element {@code first}. */
-    private void load(long first, int count, Scratch s) {
+    /**
+     * Makes the block's floats available at {@code s.segment}/{@code s.offset}: F32 stays in the
+     * mapped file unless {@code intoBuffer} (scalar kernels read {@code s.floats}); other dtypes are
+     * always decoded into {@code s.floats}.
+     */
+    private void load(long first, int count, BlockScratch s, boolean intoBuffer) {
         MemorySegment data = tensor.data();
         switch (tensor.dtype()) {
-            case F32 -> s.pointAt(data, 4L * first);
+            case F32 -> {
+                s.pointAt(data, 4L * first);
+                if (intoBuffer) s.copyToBuffer(count);
+            }
             case BF16 -> {
-                VectorKernels.decodeBf16(data, 2L * first, count, s.floats);
+                if (KernelWarmup.ready(KernelWarmup.Kernel.DECODE_BF16)) {
+                    VectorKernels.decodeBf16(data, 2L * first, count, s.floats);
+                } else {
+                    s.copyHalves(data, 2L * first, count);
+                    ScalarKernels.decodeBf16(s.halves, count, s.floats);
+                }
                 s.pointAtBuffer();
             }
             case F16 -> {
-                VectorKernels.decodeF16(data, 2L * first, count, s.floats);
+                if (KernelWarmup.ready(KernelWarmup.Kernel.DECODE_F16)) {
+                    VectorKernels.decodeF16(data, 2L * first, count, s.floats);
+                } else {
+                    s.copyHalves(data, 2L * first, count);
+                    ScalarKernels.decodeF16(s.halves, count, s.floats);
+                }
                 s.pointAtBuffer();
             }
             default -> {
@@ -169,35 +187,5 @@ final class TwoPassJob extends TensorJob {
         double max = range.max;
         return new TensorStats(finite, mean, Math.sqrt(m2 / finite), min, max, Math.max(Math.abs(min), Math.abs(max)),
                 Math.sqrt(Math.max(0, sumSquares)), range.nans, range.infs, zeroFraction, new Histogram(edges.edges(), counts));
-    }
-
-    /** Per-thread buffers, reused across blocks and tensors. */
-    static final class Scratch {
-        private static final ThreadLocal<Scratch> PER_THREAD = ThreadLocal.withInitial(Scratch::new);
-
-        final float[] floats = new float[BLOCK];
-        final MemorySegment buffer = MemorySegment.ofArray(floats);
-        final int[] pairIndex = new int[BLOCK / 2];
-        final int[] pairCounts = new int[VectorKernels.PAIR_SLOTS];
-        final double[] lanes = new double[VectorKernels.D.length()];
-        MemorySegment segment;
-        long offset;
-
-        static Scratch get() { return PER_THREAD.get(); }
-
-        void pointAt(MemorySegment segment, long offset) {
-            this.segment = segment;
-            this.offset = offset;
-        }
-
-        void pointAtBuffer() { pointAt(buffer, 0); }
-
-        /** Makes the buffer hold the current block (a no-op when it already does). */
-        void copyToBuffer(int count) {
-            if (segment != buffer) {
-                MemorySegment.copy(segment, VectorKernels.FLOAT_LE, offset, floats, 0, count);
-                pointAtBuffer();
-            }
-        }
     }
 }

@@ -30,14 +30,30 @@ final class ValueTableJob extends TensorJob {
     @Override
     void pass1(int c) {
         int[] table = TABLE.get();
-        long first = chunkStart(c);
+        BlockScratch s = BlockScratch.get();
+        long start = chunkStart(c);
         int n = chunkCount(c);
-        hash(c, first, n);
-        VectorKernels.countValues16(tensor.data(), 2 * first, n, table);
+        boolean vector = KernelWarmup.ready(KernelWarmup.Kernel.HASH);
+        for (int done = 0; done < n; done += BlockScratch.BLOCK) {
+            int count = Math.min(BlockScratch.BLOCK, n - done);
+            hash(c, start + done, count, vector, s);
+            s.copyHalves(tensor.data(), 2 * (start + done), count);
+            countValues(s.halves, count, table);
+        }
         synchronized (total) {
             for (int v = 0; v < PATTERNS; v++) total[v] += table[v];
         }
         java.util.Arrays.fill(table, 0);
+    }
+
+    /** {@code table[bits]++} for {@code n} 16-bit values held two to an int. */
+    private static void countValues(int[] halves, int n, int[] table) {
+        for (int i = 0; i < n / 2; i++) {
+            int w = halves[i];
+            table[w & 0xffff]++;
+            table[w >>> 16]++;
+        }
+        if (n % 2 == 1) table[halves[n / 2] & 0xffff]++;
     }
 
     @Override

@@ -32,6 +32,7 @@ final class VectorKernels {
 
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -62,8 +63,8 @@ final class VectorKernels {
     /**
      * Pass 1 over {@code n} floats: folds min, max, zeros and the shifted sums into {@code s} and
      * returns true, or returns false without touching {@code s} when the block holds a NaN or an
-     * infinity (the caller then uses {@link #scanBlockScalar}); keeping non-finite values out of
-     * the loop leaves it without a branch per element. A NaN or Inf turns the sum of
+     * infinity (the caller then uses {@link ScalarKernels#scanBlockWithNonFinite}); keeping
+     * non-finite values out of the loop leaves it without a branch per element. A NaN or Inf turns the sum of
      * {@code x * 0} NaN, which is how the loop notices one at the cost of one FMA.
      */
     static boolean scanBlock(MemorySegment src, long offset, int n, BlockStats s, double[] lanes) {
@@ -117,25 +118,6 @@ final class VectorKernels {
         s.sum1 += sum1;
         s.sum2 += sum2;
         return true;
-    }
-
-    /** Pass 1 for a block with non-finite values, which it counts apart. */
-    static void scanBlockScalar(MemorySegment src, long offset, int n, BlockStats s) {
-        for (int i = 0; i < n; i++) {
-            float x = src.get(FLOAT_LE, offset + 4L * i);
-            if (Float.isNaN(x)) {
-                s.nans++;
-            } else if (Float.isInfinite(x)) {
-                s.infs++;
-            } else {
-                if (x == 0) s.zeros++;
-                s.min = Math.min(s.min, x);
-                s.max = Math.max(s.max, x);
-                double d = x - s.shift;
-                s.sum1 += d;
-                s.sum2 += d * d;
-            }
-        }
     }
 
     /**
@@ -231,23 +213,6 @@ final class VectorKernels {
     }
 
     /**
-     * Counts each 16-bit pattern of {@code n} F16 or BF16 values: {@code table[bits]++}. With at
-     * most 65536 distinct values, the table holds everything the statistics need, exactly, in one
-     * read of the data.
-     */
-    static void countValues16(MemorySegment src, long offset, int n, int[] table) {
-        int i = 0;
-        for (; i <= n - 4; i += 4) {
-            long w = src.get(LONG_LE, offset + 2L * i);
-            table[(int) w & 0xffff]++;
-            table[(int) (w >>> 16) & 0xffff]++;
-            table[(int) (w >>> 32) & 0xffff]++;
-            table[(int) (w >>> 48)]++;
-        }
-        for (; i < n; i++) table[src.get(SHORT_LE, offset + 2L * i) & 0xffff]++;
-    }
-
-    /**
      * Decodes {@code n} BF16 values to floats. Each int lane holds two values: shifted up it is the
      * first as float bits, masked it is the second. The block comes out in an order of its own
      * (first values of a vector's pairs, then the second ones), which no statistic depends on.
@@ -288,8 +253,8 @@ final class VectorKernels {
         for (; i < n; i++) out[i] = Float.float16ToFloat(src.get(SHORT_LE, offset + 2L * i));
     }
 
-    private static final long PRIME_1 = 0x9E3779B185EBCA87L;
-    private static final long PRIME_2 = 0xC2B2AE3D27D4EB4FL;
+    static final long PRIME_1 = 0x9E3779B185EBCA87L;
+    static final long PRIME_2 = 0xC2B2AE3D27D4EB4FL;
 
     /**
      * A 64-bit hash of {@code length} raw bytes, seeded: two independent multiply-rotate chains
@@ -308,11 +273,17 @@ final class VectorKernels {
             h0 = h0.lanewise(VectorOperators.XOR, a).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
             h1 = h1.lanewise(VectorOperators.XOR, b).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
         }
+        return finishHash(h0.toArray(), h1.toArray(), src, offset, p, length, seed);
+    }
+
+    /** Folds the lane states of {@link #hashBytes} and hashes the bytes after {@code done}. */
+    static long finishHash(long[] h0, long[] h1, MemorySegment src, long offset, long done, long length, long seed) {
         long h = seed ^ length;
-        for (int j = 0; j < L.length(); j++) {
-            h = mix(h ^ h0.lane(j));
-            h = mix(h ^ h1.lane(j));
+        for (int j = 0; j < h0.length; j++) {
+            h = mix(h ^ h0[j]);
+            h = mix(h ^ h1[j]);
         }
+        long p = done;
         for (; p + 8 <= length; p += 8) h = mix(h ^ src.get(LONG_LE, offset + p));
         for (; p < length; p++) h = mix(h ^ (src.get(ValueLayout.JAVA_BYTE, offset + p) & 0xffL) ^ (p << 8));
         return h;

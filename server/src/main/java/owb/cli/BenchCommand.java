@@ -18,7 +18,7 @@ final class BenchCommand implements Command, ArgsSpec {
     @Override
     public String usage() {
         return """
-                usage: owb bench audit [--size-gib G] [--repeat N] [--dir DIR] [--no-processes]
+                usage: owb bench audit [--size-gib G] [--repeat N] [--dir DIR] [--python PY] [--no-processes]
 
                 Writes synthetic checkpoints once (F32, BF16, F16 safetensors; Q8_0, Q4_K GGUF; at least
                 G GiB of tensor data each, default 1) into DIR (default samples/generated/bench), then
@@ -26,12 +26,13 @@ final class BenchCommand implements Command, ArgsSpec {
                 same files (samples/bench_audit_numpy.py), and the wall time of whole processes:
                 ./owb audit FILE --json against the numpy script (skipped with --no-processes).
                 Reports medians of N runs (default 5). Progress on stderr, the table on stdout.
+                numpy runs in PY (default: the .venv that samples/python-env.sh makes).
                 """;
     }
 
     @Override public Set<String> flags() { return Set.of("no-processes"); }
 
-    @Override public Set<String> valued() { return Set.of("size-gib", "repeat", "dir"); }
+    @Override public Set<String> valued() { return Set.of("size-gib", "repeat", "dir", "python"); }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException, InterruptedException {
@@ -43,7 +44,7 @@ final class BenchCommand implements Command, ArgsSpec {
         if (sizeGib <= 0 || repeat < 1) throw new UsageException("--size-gib and --repeat must be positive");
         Path root = Path.of(System.getProperty("owb.root", ".")).toAbsolutePath().normalize();
         Path dir = Path.of(args.option("dir", root.resolve("samples/generated/bench").toString()));
-        String python = System.getProperty("owb.python");
+        String python = args.option("python", System.getProperty("owb.python"));
         if (python == null) python = pythonFromEnvScript(root);
         AuditBenchmark.run(new AuditBenchmark.Options(sizeGib, repeat, dir, root, python, !args.flag("no-processes")), out, err);
         return 0;
