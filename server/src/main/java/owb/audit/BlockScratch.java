@@ -20,6 +20,7 @@ final class BlockScratch {
     final int[] pairIndex = new int[BLOCK / 2];
     final int[] pairCounts = new int[VectorKernels.PAIR_SLOTS];
     final double[] lanes = new double[VectorKernels.D.length()];
+    final long[] hash = new long[1];
     /** Where the current block's floats are: the mapped data or {@link #buffer}. */
     MemorySegment segment;
     long offset;

@@ -273,18 +273,21 @@ final class CheckpointFindings {
         Architecture a = architecture.get();
         long reference;
         String against;
+        String source;
         if (a.declaredParameters().isPresent()) {
             reference = a.declaredParameters().getAsLong();
-            against = "the declared " + count(reference);
+            source = "declared";
         } else if (a.knownFamily()) {
             reference = a.formulaParameterCount(checkpoint);
-            against = count(reference) + " from the " + a.family() + " architecture" + (a.tiedEmbeddings() ? " (tied embeddings)" : "");
+            source = "from the " + a.family() + " architecture" + (a.tiedEmbeddings() ? ", tied embeddings" : "");
         } else {
             return;
         }
         double off = reference == 0 ? 1 : Math.abs(stored - reference) / (double) reference;
-        String message = "parameter count " + count(stored) + (stored == reference ? " matches " : " vs ") + against
-                + (stored == reference ? "" : String.format(Locale.ROOT, " (%+.2f%%)", 100.0 * (stored - reference) / Math.max(1, reference)));
+        String message = stored == reference
+                ? "parameter count " + count(stored) + " matches the expected count (" + source + ")"
+                : String.format(Locale.ROOT, "parameter count %s vs %s expected (%s): %+.2f%%", count(stored), count(reference),
+                        source, 100.0 * (stored - reference) / Math.max(1, reference));
         findings.add(off > 0.01 ? Finding.warning(null, message) : Finding.info(null, message));
     }
 

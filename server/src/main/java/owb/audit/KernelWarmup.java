@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class KernelWarmup {
 
     /** The kernels that have a vector and a scalar form. */
-    enum Kernel { HASH, SCAN, BINS, DECODE_BF16, DECODE_F16 }
+    enum Kernel { HASH, SCAN, HASH_AND_SCAN, BINS, DECODE_BF16, DECODE_F16 }
 
     private static final AtomicBoolean STARTED = new AtomicBoolean();
     private static final boolean[] READY = new boolean[Kernel.values().length];
@@ -102,6 +102,7 @@ final class KernelWarmup {
         private final int[] pairIndex;
         private final int[] pairCounts = new int[VectorKernels.PAIR_SLOTS];
         private final double[] lanes = new double[VectorKernels.D.length()];
+        private final long[] hash = new long[1];
 
         Workload(int n) {
             this.n = n;
@@ -126,6 +127,7 @@ final class KernelWarmup {
             switch (k) {
                 case HASH -> VectorKernels.hashBytes(floats, 0, 4L * n, 0);
                 case SCAN -> VectorKernels.scanBlock(floats, 0, n, new VectorKernels.BlockStats(0), lanes);
+                case HASH_AND_SCAN -> VectorKernels.hashAndScanBlock(floats, 0, n, new VectorKernels.BlockStats(0), lanes, 0, hash);
                 case BINS -> {
                     // without AVX-512 there is no vector binning: it never wins, the scalar twin stays
                     if (thresholds == null) return;
@@ -141,6 +143,10 @@ final class KernelWarmup {
             switch (k) {
                 case HASH -> ScalarKernels.hashBytes(rawLongs, 4L * n, 0);
                 case SCAN -> ScalarKernels.scanBlock(values, n, new VectorKernels.BlockStats(0));
+                case HASH_AND_SCAN -> {
+                    ScalarKernels.hashBytes(rawLongs, 4L * n, 0);
+                    ScalarKernels.scanBlock(values, n, new VectorKernels.BlockStats(0));
+                }
                 case BINS -> {
                     ScalarKernels.countBins(values, n, edges, pairCounts);
                     java.util.Arrays.fill(pairCounts, 0);

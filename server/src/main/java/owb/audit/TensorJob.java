@@ -69,6 +69,11 @@ abstract sealed class TensorJob permits TwoPassJob, ValueTableJob {
             s.copyRaw(tensor.data(), offset, bytes);
             h = ScalarKernels.hashBytes(s.rawLongs, bytes, first);
         }
+        addHash(c, h);
+    }
+
+    /** Folds a block's hash (seeded with its first element's index) into chunk {@code c}'s hash, in block order. */
+    void addHash(int c, long h) {
         chunkHashes[c] = VectorKernels.mix(chunkHashes[c] ^ h);
     }
 

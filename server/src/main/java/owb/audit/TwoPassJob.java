@@ -1,6 +1,7 @@
 package owb.audit;
 
 import jdk.incubator.vector.IntVector;
+import owb.checkpoint.DType;
 import owb.checkpoint.TensorEntry;
 import owb.tensor.TensorReader;
 
@@ -43,13 +44,21 @@ final class TwoPassJob extends TensorJob {
         VectorKernels.BlockStats stats = null;
         boolean vectorHash = KernelWarmup.ready(KernelWarmup.Kernel.HASH);
         boolean vectorScan = KernelWarmup.ready(KernelWarmup.Kernel.SCAN);
+        boolean fused = tensor.dtype() == DType.F32 && KernelWarmup.ready(KernelWarmup.Kernel.HASH_AND_SCAN);
         for (int done = 0; done < n; done += BLOCK) {
             int count = Math.min(BLOCK, n - done);
-            hash(c, start + done, count, vectorHash, s);
-            load(start + done, count, s, !vectorScan);
+            if (!fused) hash(c, start + done, count, vectorHash, s);
+            load(start + done, count, s, !vectorScan && !fused);
             if (stats == null) stats = new VectorKernels.BlockStats(pilotMean(s, count));
-            boolean allFinite = vectorScan ? VectorKernels.scanBlock(s.segment, s.offset, count, stats, s.lanes)
-                    : ScalarKernels.scanBlock(s.floats, count, stats);
+            boolean allFinite;
+            if (fused) {
+                allFinite = VectorKernels.hashAndScanBlock(s.segment, s.offset, count, stats, s.lanes, start + done, s.hash);
+                addHash(c, s.hash[0]);
+            } else if (vectorScan) {
+                allFinite = VectorKernels.scanBlock(s.segment, s.offset, count, stats, s.lanes);
+            } else {
+                allFinite = ScalarKernels.scanBlock(s.floats, count, stats);
+            }
             if (!allFinite) {
                 s.copyToBuffer(count);
                 ScalarKernels.scanBlockWithNonFinite(s.floats, count, stats);

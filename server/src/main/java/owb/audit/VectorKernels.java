@@ -121,6 +121,94 @@ final class VectorKernels {
     }
 
     /**
+     * {@link #scanBlock} and {@link #hashBytes} of the same F32 block in one read: the results of
+     * both, bit for bit ({@code hash[0]} gets the hash of the block's {@code 4n} bytes with
+     * {@code seed}), for one pass over memory instead of two. The hash is written whether or not
+     * the block is all finite.
+     */
+    static boolean hashAndScanBlock(MemorySegment src, long offset, int n, BlockStats s, double[] lanes,
+                                    long seed, long[] hash) {
+        FloatVector min = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector poison = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        DoubleVector k = DoubleVector.broadcast(D, s.shift);
+        DoubleVector s1a = DoubleVector.zero(D);
+        DoubleVector s1b = s1a;
+        DoubleVector s2a = s1a;
+        DoubleVector s2b = s1a;
+        LongVector laneIndex = LongVector.zero(L).addIndex(1).mul(PRIME_2);
+        LongVector h0 = laneIndex.add(seed ^ PRIME_1);
+        LongVector h1 = laneIndex.add(seed ^ PRIME_2);
+        long zeros = 0;
+        int i = 0;
+        // two vectors a step, as hashBytes steps; the sums take them in order, as scanBlock does
+        for (; i <= n - 2 * LANES; i += 2 * LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
+            FloatVector w = FloatVector.fromMemorySegment(F, src, offset + 4L * (i + LANES), LE);
+            h0 = h0.lanewise(VectorOperators.XOR, v.reinterpretAsLongs()).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
+            h1 = h1.lanewise(VectorOperators.XOR, w.reinterpretAsLongs()).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
+            poison = w.fma(zero, v.fma(zero, poison));
+            zeros += v.compare(VectorOperators.EQ, 0f).trueCount() + w.compare(VectorOperators.EQ, 0f).trueCount();
+            min = min.blend(v, v.compare(VectorOperators.LT, min));
+            max = max.blend(v, max.compare(VectorOperators.LT, v));
+            min = min.blend(w, w.compare(VectorOperators.LT, min));
+            max = max.blend(w, max.compare(VectorOperators.LT, w));
+            DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
+            DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
+            s1a = s1a.add(a);
+            s1b = s1b.add(b);
+            s2a = a.fma(a, s2a);
+            s2b = b.fma(b, s2b);
+            a = ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 0)).sub(k);
+            b = ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 1)).sub(k);
+            s1a = s1a.add(a);
+            s1b = s1b.add(b);
+            s2a = a.fma(a, s2a);
+            s2b = b.fma(b, s2b);
+        }
+        hash[0] = finishHash(h0.toArray(), h1.toArray(), src, offset, 4L * i, 4L * n, seed);
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
+            poison = v.fma(zero, poison);
+            zeros += v.compare(VectorOperators.EQ, 0f).trueCount();
+            min = min.blend(v, v.compare(VectorOperators.LT, min));
+            max = max.blend(v, max.compare(VectorOperators.LT, v));
+            DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
+            DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
+            s1a = s1a.add(a);
+            s1b = s1b.add(b);
+            s2a = a.fma(a, s2a);
+            s2b = b.fma(b, s2b);
+        }
+        if (poison.compare(VectorOperators.EQ, 0f).trueCount() != LANES) return false;
+        s1a.add(s1b).intoArray(lanes, 0);
+        double sum1 = 0;
+        for (int j = 0; j < D.length(); j++) sum1 += lanes[j];
+        s2a.add(s2b).intoArray(lanes, 0);
+        double sum2 = 0;
+        for (int j = 0; j < D.length(); j++) sum2 += lanes[j];
+        float lo = min.reduceLanes(VectorOperators.MIN);
+        float hi = max.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            float x = src.get(FLOAT_LE, offset + 4L * i);
+            if (!Float.isFinite(x)) return false;
+            if (x == 0) zeros++;
+            lo = Math.min(lo, x);
+            hi = Math.max(hi, x);
+            double d = x - s.shift;
+            sum1 += d;
+            sum2 += d * d;
+        }
+        s.min = Math.min(s.min, lo);
+        s.max = Math.max(s.max, hi);
+        s.zeros += zeros;
+        s.sum1 += sum1;
+        s.sum2 += sum2;
+        return true;
+    }
+
+    /**
      * The float thresholds of a {@link BinEdges} as int vectors, for a lane-wise table lookup:
      * {@code parts[p]} holds thresholds {@code p * LANES ..}.
      */

@@ -40,9 +40,10 @@ record BenchFile(DType dtype, Path path, List<Layout> tensors) {
         return dir.resolve("bench-" + dtype.label().toLowerCase(java.util.Locale.ROOT) + ext);
     }
 
-    /** Rows per tensor so that one is about 64 MiB. */
+    /** Rows per tensor so that one holds at least 64 MiB. */
     static long rows(DType dtype) {
-        return TENSOR_BYTES / dtype.byteSize(COLUMNS);
+        long rowBytes = dtype.byteSize(COLUMNS);
+        return (TENSOR_BYTES + rowBytes - 1) / rowBytes;
     }
 
     long fileBytes() throws IOException { return Files.size(path); }
@@ -72,7 +73,7 @@ record BenchFile(DType dtype, Path path, List<Layout> tensors) {
      * written unless a file of the right size is already there.
      */
     static BenchFile ensure(Path dir, DType dtype, long minBytes, Consumer<String> log) throws IOException {
-        int count = (int) Math.max(1, (minBytes + TENSOR_BYTES - 1) / TENSOR_BYTES);
+        int count = (int) Math.max(1, (minBytes + TENSOR_BYTES - 1) / TENSOR_BYTES); // each holds >= 64 MiB
         long rows = rows(dtype);
         List<String> names = new ArrayList<>();
         for (int i = 0; i < count; i++) names.add((dtype.quantized() ? "blk." + i + ".ffn_up.weight" : "layers." + i + ".mlp.weight"));

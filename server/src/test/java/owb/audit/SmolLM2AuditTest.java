@@ -56,6 +56,8 @@ class SmolLM2AuditTest {
         assertTrue(report.findings().contains(Finding.info("output.weight",
                 "tied embeddings: output.weight is absent, the output projection reuses token_embd.weight")), report.findings()::toString);
         assertTrue(report.findings().contains(Finding.info(null, "mixed dtypes: 210 Q4_1, 61 F32, 1 Q8_0")), report.findings()::toString);
+        assertTrue(report.findings().contains(Finding.info(null,
+                "parameter count 134,515,008 matches the expected count (from the llama architecture, tied embeddings)")), report.findings()::toString);
         TensorReport embedding = report.tensors().getFirst();
         assertEquals("token_embd.weight", embedding.name());
         assertEquals(49152L * 576, embedding.stats().count());
