@@ -2,7 +2,12 @@ package owb.audit;
 
 import owb.checkpoint.TensorEntry;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
@@ -41,7 +46,14 @@ public final class StatsKernel {
     static List<Measurement> measureAll(List<TensorEntry> tensors, ForkJoinPool pool, Listener listener) {
         List<TensorJob> jobs = new ArrayList<>(tensors.size());
         for (TensorEntry t : tensors) jobs.add(TensorJob.of(t));
-        KernelWarmup.start();
+        Map<KernelWarmup.Kernel, Long> bytesNeeding = new EnumMap<>(KernelWarmup.Kernel.class);
+        for (TensorJob job : jobs) {
+            for (KernelWarmup.Kernel k : job.kernels()) bytesNeeding.merge(k, job.tensor.byteSize(), Long::sum);
+        }
+        MemorySegment mapped = tensors.stream().map(TensorEntry::data).filter(MemorySegment::isMapped)
+                .max(java.util.Comparator.comparingLong(MemorySegment::byteSize)).orElse(null);
+        KernelWarmup.request(bytesNeeding, mapped);
+        awaitVectorKernels(jobs);
         List<TensorJob> small = jobs.stream().filter(j -> j.chunks == 1).toList();
         List<TensorJob> large = jobs.stream().filter(j -> j.chunks > 1).toList();
         try {
@@ -78,6 +90,33 @@ public final class StatsKernel {
         List<Measurement> results = new ArrayList<>(jobs.size());
         for (TensorJob job : jobs) results.add(new Measurement(job.stats(), job.contentHash()));
         return results;
+    }
+
+    /**
+     * Below this many bytes for the two-pass kernels, an audit starts at once on the scalar twins;
+     * above, it waits (at most {@link #WARM_UP_WAIT_NANOS}) for the vector kernels. Scalar code
+     * measures about 0.5 GB/s on two cores, the vector kernels ten times that, and the warm-up
+     * takes a second or two: from about 256 MiB on, waiting wins. Scalar workers would also
+     * slow the warm-up down by taking the cores its thread and the JIT need.
+     */
+    static final long WAIT_FOR_VECTORS_BYTES = 256L << 20;
+    static final long WARM_UP_WAIT_NANOS = 10_000_000_000L;
+
+    private static void awaitVectorKernels(List<TensorJob> jobs) {
+        long bytes = 0;
+        Set<KernelWarmup.Kernel> kernels = EnumSet.noneOf(KernelWarmup.Kernel.class);
+        for (TensorJob job : jobs) {
+            if (!job.twoPasses()) continue;
+            bytes += job.tensor.byteSize();
+            kernels.addAll(job.kernels());
+        }
+        if (bytes < WAIT_FOR_VECTORS_BYTES) return;
+        try {
+            KernelWarmup.await(kernels, WARM_UP_WAIT_NANOS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the kernels warmed up", e);
+        }
     }
 
     private static volatile ForkJoinPool shared;

@@ -39,6 +39,9 @@ abstract sealed class TensorJob permits TwoPassJob, ValueTableJob {
 
     abstract boolean twoPasses();
 
+    /** The kernels this job runs that have vector and scalar forms. */
+    abstract java.util.Set<KernelWarmup.Kernel> kernels();
+
     abstract void pass1(int chunk);
 
     abstract void finishPass1();

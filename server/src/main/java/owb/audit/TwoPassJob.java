@@ -6,6 +6,8 @@ import owb.checkpoint.TensorEntry;
 import owb.tensor.TensorReader;
 
 import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * Statistics in two passes over floats: F32 read straight from the mapped file, BF16 and F16
@@ -35,6 +37,16 @@ final class TwoPassJob extends TensorJob {
     }
 
     @Override boolean twoPasses() { return true; }
+
+    @Override
+    Set<KernelWarmup.Kernel> kernels() {
+        return switch (tensor.dtype()) {
+            case F32 -> EnumSet.of(KernelWarmup.Kernel.HASH_AND_SCAN, KernelWarmup.Kernel.BINS);
+            case BF16 -> EnumSet.of(KernelWarmup.Kernel.DECODE_BF16, KernelWarmup.Kernel.HASH, KernelWarmup.Kernel.SCAN, KernelWarmup.Kernel.BINS);
+            case F16 -> EnumSet.of(KernelWarmup.Kernel.DECODE_F16, KernelWarmup.Kernel.HASH, KernelWarmup.Kernel.SCAN, KernelWarmup.Kernel.BINS);
+            default -> EnumSet.of(KernelWarmup.Kernel.HASH, KernelWarmup.Kernel.SCAN, KernelWarmup.Kernel.BINS);
+        };
+    }
 
     @Override
     void pass1(int c) {

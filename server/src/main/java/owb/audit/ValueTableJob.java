@@ -28,6 +28,9 @@ final class ValueTableJob extends TensorJob {
     @Override boolean twoPasses() { return false; }
 
     @Override
+    java.util.Set<KernelWarmup.Kernel> kernels() { return java.util.EnumSet.of(KernelWarmup.Kernel.HASH); }
+
+    @Override
     void pass1(int c) {
         int[] table = TABLE.get();
         BlockScratch s = BlockScratch.get();
