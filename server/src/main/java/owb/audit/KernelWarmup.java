@@ -40,12 +40,23 @@ final class KernelWarmup {
     private static Thread worker;
     private static MemorySegment mappedSample;
 
-    /** Values per warm-up call: enough for every loop to run once, so each slow call is cheap. */
-    private static final int SMALL = 2 * VectorKernels.LANES;
+    /**
+     * Values per cheap warm-up call: one step of each kernel's two-vector loop, one of its
+     * one-vector loop and a scalar tail, so every path is in the profile C2 compiles from (a path
+     * the profile never saw becomes a trap that deoptimises and recompiles, 100-300 ms each).
+     */
+    private static final int SMALL = 3 * VectorKernels.LANES + 3;
+    /**
+     * Cheap calls to pass HotSpot's Tier3InvocationThreshold (200, C1 with profiling), then whole
+     * blocks so that the profile holds the long loops real data runs (C2 compiled from a profile of
+     * one-step loops deoptimises at the first long one and compiles again), then cheap calls up to
+     * the Tier4InvocationThreshold (5000, C2).
+     */
+    private static final int CALLS_TO_C1 = 250;
+    private static final int BLOCK_CALLS = 10;
+    private static final int CALLS_TO_C2 = 5000;
     /** Values per timed comparison. */
-    private static final int TIMED = 256;
-    /** HotSpot's Tier4InvocationThreshold: C2 is not asked to compile a method before this many calls. */
-    private static final int CALLS_BEFORE_CHECKS = 5000;
+    private static final int TIMED = 512;
     private static final int CALLS_BETWEEN_CHECKS = 200;
     private static final int WINS_NEEDED = 3;
     private static final long GIVE_UP_NANOS = 30_000_000_000L;
@@ -78,11 +89,9 @@ final class KernelWarmup {
     }
 
     private static void warmQueued() {
-        Workload small;
-        Workload timed;
+        Workload w;
         synchronized (KernelWarmup.class) {
-            small = new Workload(SMALL, mappedSample);
-            timed = new Workload(TIMED, mappedSample);
+            w = new Workload(mappedSample);
         }
         while (true) {
             Kernel k;
@@ -93,7 +102,7 @@ final class KernelWarmup {
                     return;
                 }
             }
-            warm(k, small, timed);
+            warm(k, w);
             synchronized (KernelWarmup.class) {
                 PENDING.remove(k);
                 KernelWarmup.class.notifyAll();
@@ -114,13 +123,15 @@ final class KernelWarmup {
         }
     }
 
-    private static void warm(Kernel k, Workload small, Workload timed) {
+    private static void warm(Kernel k, Workload w) {
         long deadline = System.nanoTime() + GIVE_UP_NANOS;
-        for (int i = 0; i < CALLS_BEFORE_CHECKS; i++) small.vector(k);
+        for (int i = 0; i < CALLS_TO_C1; i++) w.vector(k, SMALL);
+        for (int i = 0; i < BLOCK_CALLS; i++) w.vector(k, BlockScratch.BLOCK);
+        for (int i = CALLS_TO_C1 + BLOCK_CALLS; i < CALLS_TO_C2; i++) w.vector(k, SMALL);
         int wins = 0;
         while (wins < WINS_NEEDED && System.nanoTime() < deadline) {
-            for (int i = 0; i < CALLS_BETWEEN_CHECKS; i++) small.vector(k);
-            wins = bestOf(timed, k, true) < bestOf(timed, k, false) ? wins + 1 : 0;
+            for (int i = 0; i < CALLS_BETWEEN_CHECKS; i++) w.vector(k, SMALL);
+            wins = bestOf(w, k, true) < bestOf(w, k, false) ? wins + 1 : 0;
         }
         if (wins >= WINS_NEEDED) {
             READY[k.ordinal()] = true;
@@ -140,56 +151,54 @@ final class KernelWarmup {
         long best = Long.MAX_VALUE;
         for (int r = 0; r < 5; r++) {
             long start = System.nanoTime();
-            if (vector) w.vector(k); else w.scalar(k);
+            if (vector) w.vector(k, TIMED); else w.scalar(k, TIMED);
             best = Math.min(best, System.nanoTime() - start);
         }
         return best;
     }
 
-    /** One synthetic block of F32 and 16-bit data, and the buffers the kernels write. */
+    /**
+     * A block of synthetic F32 and 16-bit data, with a NaN near its end (so the kernels' non-finite
+     * exits are in the profile too), and the buffers the kernels write, sized as real blocks are.
+     */
     private static final class Workload {
-        private final int n;
-        private final float[] values;
+        private static final int N = BlockScratch.BLOCK;
+        private final float[] values = new float[N];
         private final MemorySegment floats;
         private final MemorySegment halves;
         /** The audit's own mapped data when there is some, else the heap arrays again. */
         private final MemorySegment mapped;
-        private int calls;
-        private final int[] halfWords;
-        private final long[] rawLongs;
-        private final float[] decoded;
+        private final int[] halfWords = new int[N / 2];
+        private final long[] rawLongs = new long[N / 2 + 1];
+        private final float[] decoded = new float[N];
         private final BinEdges edges = new BinEdges(-0.02f, 0.02f);
         private final IntVector[] thresholds;
-        /** Bins spanning the mapped sample's first n floats, or null when they are not all finite. */
+        /** Bins spanning the mapped sample's first block, or null when it is not all finite. */
         private final BinEdges mappedEdges;
         private final IntVector[] mappedThresholds;
-        private final int[] pairIndex;
+        private final int[] pairIndex = new int[N / 2];
         private final int[] pairCounts = new int[VectorKernels.PAIR_SLOTS];
         private final double[] lanes = new double[VectorKernels.D.length()];
         private final long[] hash = new long[1];
+        private int calls;
 
-        Workload(int n, MemorySegment mappedSample) {
-            this.n = n;
-            values = new float[n];
-            short[] bits = new short[n];
-            for (int i = 0; i < n; i++) {
+        Workload(MemorySegment mappedSample) {
+            short[] bits = new short[N];
+            for (int i = 0; i < N; i++) {
                 values[i] = (float) Math.sin(i * 0.7) * 0.02f;
                 bits[i] = Float.floatToFloat16(values[i]);
             }
+            values[N - 1] = Float.NaN;
             floats = MemorySegment.ofArray(values);
             halves = MemorySegment.ofArray(bits);
-            halfWords = new int[n / 2];
-            MemorySegment.copy(halves, VectorKernels.INT_LE, 0, halfWords, 0, n / 2);
-            rawLongs = new long[n / 2 + 1];
-            MemorySegment.copy(floats, VectorKernels.LONG_LE, 0, rawLongs, 0, n / 2);
-            decoded = new float[n];
-            pairIndex = new int[n / 2];
+            MemorySegment.copy(halves, VectorKernels.INT_LE, 0, halfWords, 0, N / 2);
+            MemorySegment.copy(floats, VectorKernels.LONG_LE, 0, rawLongs, 0, N / 2);
             thresholds = VectorKernels.vectorBinning() ? VectorKernels.thresholdTable(edges) : null;
-            mapped = mappedSample != null ? mappedSample : floats;
+            mapped = mappedSample != null && mappedSample.byteSize() >= 4L * N ? mappedSample : floats;
             float lo = Float.POSITIVE_INFINITY;
             float hi = Float.NEGATIVE_INFINITY;
             boolean finite = true;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < N; i++) {
                 float x = mapped.get(VectorKernels.FLOAT_LE, 4L * i);
                 finite &= Float.isFinite(x);
                 lo = Math.min(lo, x);
@@ -200,30 +209,41 @@ final class KernelWarmup {
             mappedThresholds = mappedEdges != null ? VectorKernels.thresholdTable(mappedEdges) : null;
         }
 
-        /** Runs {@code k}'s vector form, on heap and mapped memory by turns, as real audits do. */
-        void vector(Kernel k) {
-            MemorySegment f = (calls++ & 1) == 0 ? floats : mapped;
-            MemorySegment h = (calls & 2) == 0 ? halves : mapped;
+        /** Runs {@code k}'s vector form on n values, on heap and mapped memory by turns, as real audits do. */
+        void vector(Kernel k, int n) {
+            calls++;
+            boolean onMapped = (calls & 1) == 0;
+            MemorySegment f = onMapped ? mapped : floats;
+            // the synthetic block ends in a NaN: whole blocks and one small call in 64 reach it;
+            // in mapped data, offsets range over all of it, as real blocks' offsets do
+            long at = n < N && (calls & 63) == 0 ? 4L * (N - n) : 0;
+            if (onMapped && mapped != floats) at = mappedOffset(calls % 17);
             switch (k) {
-                case HASH -> VectorKernels.hashBytes(f, 0, 4L * n, 0);
-                case SCAN -> VectorKernels.scanBlock(f, 0, n, new VectorKernels.BlockStats(0), lanes);
-                case HASH_AND_SCAN -> VectorKernels.hashAndScanBlock(f, 0, n, new VectorKernels.BlockStats(0), lanes, 0, hash);
+                case HASH -> VectorKernels.hashBytes(f, at, 4L * n, 0);
+                case SCAN -> VectorKernels.scanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes);
+                case HASH_AND_SCAN -> VectorKernels.hashAndScanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes, 0, hash);
                 case BINS -> {
                     // without AVX-512 there is no vector binning: it never wins, the scalar twin stays
                     if (thresholds == null) return;
-                    if (f == mapped && mappedEdges != null) {
-                        VectorKernels.countBinPairs(f, 0, n, mappedEdges, mappedThresholds, pairIndex, pairCounts);
+                    if (onMapped && mappedEdges != null) {
+                        VectorKernels.countBinPairs(mapped, 0, n, mappedEdges, mappedThresholds, pairIndex, pairCounts);
                     } else {
                         VectorKernels.countBinPairs(floats, 0, n, edges, thresholds, pairIndex, pairCounts);
                     }
                     java.util.Arrays.fill(pairCounts, 0);
                 }
-                case DECODE_BF16 -> VectorKernels.decodeBf16(h, 0, n, decoded);
-                case DECODE_F16 -> VectorKernels.decodeF16(h, 0, n, decoded);
+                case DECODE_BF16 -> VectorKernels.decodeBf16(onMapped ? mapped : halves, 0, n, decoded);
+                case DECODE_F16 -> VectorKernels.decodeF16(onMapped ? mapped : halves, 0, n, decoded);
             }
         }
 
-        void scalar(Kernel k) {
+        /** The start of one of 17 whole blocks spread over the mapped sample, in bytes. */
+        private long mappedOffset(int which) {
+            long blocks = mapped.byteSize() / (4L * N);
+            return (blocks - 1) * which / 16 * 4L * N;
+        }
+
+        void scalar(Kernel k, int n) {
             switch (k) {
                 case HASH -> ScalarKernels.hashBytes(rawLongs, 4L * n, 0);
                 case SCAN -> ScalarKernels.scanBlock(values, n, new VectorKernels.BlockStats(0));
