@@ -2,7 +2,13 @@ package owb.audit;
 
 import jdk.incubator.vector.IntVector;
 
+import owb.checkpoint.TensorEntry;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -38,7 +44,8 @@ final class KernelWarmup {
     /** Kernels queued or being warmed. */
     private static final Set<Kernel> PENDING = EnumSet.noneOf(Kernel.class);
     private static Thread worker;
-    private static MemorySegment mappedSample;
+    /** Where the warm-up maps its own view of real data: a tensor of the latest audit. */
+    private static TensorEntry mappedSample;
 
     /**
      * Values per cheap warm-up call: one step of each kernel's two-vector loop, one of its
@@ -72,12 +79,13 @@ final class KernelWarmup {
      * Queues the kernels an audit needs for warming on a background thread: one kernel at a time
      * (each one's C2 compile overlaps the next one's warm-up), those the most bytes need first.
      *
-     * @param mapped a mapped tensor of the audit, or null: the kernels also warm on its kind of
-     *               segment, as a profile that saw only heap arrays would make C2 compile code that
+     * @param mapped a memory-mapped tensor of the audit, or null: the warm-up maps part of its file
+     *               read-only in a shared arena of its own, as readers do, and warms the kernels
+     *               on it too; C2 code compiled from a profile that saw only heap arrays
      *               deoptimises at the first mapped file
      */
-    static synchronized void request(Map<Kernel, Long> bytesNeeding, MemorySegment mapped) {
-        if (mappedSample == null && mapped != null && mapped.byteSize() >= 4L * TIMED) mappedSample = mapped;
+    static synchronized void request(Map<Kernel, Long> bytesNeeding, TensorEntry mapped) {
+        if (mapped != null && mapped.byteSize() >= 4L * BlockScratch.BLOCK) mappedSample = mapped;
         List<Kernel> wanted = new ArrayList<>(bytesNeeding.keySet());
         wanted.sort(Comparator.comparing((Kernel k) -> bytesNeeding.get(k)).reversed());
         for (Kernel k : wanted) {
@@ -89,10 +97,29 @@ final class KernelWarmup {
     }
 
     private static void warmQueued() {
-        Workload w;
+        TensorEntry sample;
         synchronized (KernelWarmup.class) {
-            w = new Workload(mappedSample);
+            sample = mappedSample;
         }
+        try (Arena arena = Arena.ofShared()) {
+            warmQueued(new Workload(mapOwnView(sample, arena)));
+        }
+    }
+
+    /** Up to 4 MiB of the sample tensor's file, mapped read-only; null without a sample or when it cannot be mapped. */
+    private static MemorySegment mapOwnView(TensorEntry sample, Arena arena) {
+        if (sample == null) return null;
+        long length = Math.min(sample.byteSize(), 4L << 20) / 4 * 4;
+        try (FileChannel ch = FileChannel.open(sample.file(), StandardOpenOption.READ)) {
+            if (sample.fileOffset() + length > ch.size()) return null;
+            return ch.map(FileChannel.MapMode.READ_ONLY, sample.fileOffset(), length, arena);
+        } catch (IOException e) {
+            // the audit has its own mapping; the warm-up then warms on heap memory alone
+            return null;
+        }
+    }
+
+    private static void warmQueued(Workload w) {
         while (true) {
             Kernel k;
             synchronized (KernelWarmup.class) {

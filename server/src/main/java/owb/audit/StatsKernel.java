@@ -2,7 +2,6 @@ package owb.audit;
 
 import owb.checkpoint.TensorEntry;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -50,8 +49,8 @@ public final class StatsKernel {
         for (TensorJob job : jobs) {
             for (KernelWarmup.Kernel k : job.kernels()) bytesNeeding.merge(k, job.tensor.byteSize(), Long::sum);
         }
-        MemorySegment mapped = tensors.stream().map(TensorEntry::data).filter(MemorySegment::isMapped)
-                .max(java.util.Comparator.comparingLong(MemorySegment::byteSize)).orElse(null);
+        TensorEntry mapped = tensors.stream().filter(t -> t.data().isMapped())
+                .max(java.util.Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
         KernelWarmup.request(bytesNeeding, mapped);
         awaitVectorKernels(jobs);
         List<TensorJob> small = jobs.stream().filter(j -> j.chunks == 1).toList();
