@@ -1,4 +1,12 @@
-// STUB: replaced by the audit branch
 package owb.audit;
 
-public record TensorReport(String name, String dtype, long[] shape, TensorStats stats) {}
+/** A tensor as the audit reports it: name as stored, dtype label, shape outermost-first, statistics. */
+public record TensorReport(String name, String dtype, long[] shape, TensorStats stats) {
+
+    public TensorReport {
+        shape = shape.clone();
+    }
+
+    @Override
+    public long[] shape() { return shape.clone(); }
+}

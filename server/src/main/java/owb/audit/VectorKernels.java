@@ -1,0 +1,389 @@
+package owb.audit;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The loops of the statistics kernel, one block (a few thousand values, in L1) at a time.
+ *
+ * <p>Each loop is one method with no helper calls inside: C2 inlines Vector API operations
+ * whatever their size, but a helper of ours that returns a vector is inlined only while the
+ * caller is small, and when it is not, every vector it returns is boxed and the loop runs ten
+ * times slower.
+ *
+ * <p>Floats are read little-endian from a {@link MemorySegment}: the mapped file for F32, or a
+ * heap segment over a decoded block for other dtypes. Lane tails run the same arithmetic in
+ * scalar code.
+ */
+final class VectorKernels {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
+    static final int LANES = F.length();
+
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Slots per pair table: bin(a) * 64 + bin(b) for two values counted at once, then 64 for single values. */
+    static final int PAIR_SLOTS = Histogram.BINS * Histogram.BINS + Histogram.BINS;
+
+    private VectorKernels() {}
+
+    /**
+     * Pass-1 totals of a chunk: range, zeros, non-finite counts, and the finite values' sums of
+     * {@code x - shift} and {@code (x - shift)^2} in double.
+     */
+    static final class BlockStats {
+        final double shift;
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        long zeros;
+        long nans;
+        long infs;
+        double sum1;
+        double sum2;
+
+        BlockStats(double shift) { this.shift = shift; }
+
+        long nonFinite() { return nans + infs; }
+    }
+
+    /**
+     * Pass 1 over {@code n} floats: folds min, max, zeros and the shifted sums into {@code s} and
+     * returns true, or returns false without touching {@code s} when the block holds a NaN or an
+     * infinity (the caller then uses {@link ScalarKernels#scanBlockWithNonFinite}); keeping
+     * non-finite values out of the loop leaves it without a branch per element. A NaN or Inf turns the sum of
+     * {@code x * 0} NaN, which is how the loop notices one at the cost of one FMA.
+     */
+    static boolean scanBlock(MemorySegment src, long offset, int n, BlockStats s, double[] lanes) {
+        FloatVector min = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector poison = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        DoubleVector k = DoubleVector.broadcast(D, s.shift);
+        DoubleVector s1a = DoubleVector.zero(D);
+        DoubleVector s1b = s1a;
+        DoubleVector s2a = s1a;
+        DoubleVector s2b = s1a;
+        long zeros = 0;
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
+            poison = v.fma(zero, poison);
+            zeros += v.compare(VectorOperators.EQ, 0f).trueCount();
+            min = min.blend(v, v.compare(VectorOperators.LT, min));
+            max = max.blend(v, max.compare(VectorOperators.LT, v));
+            DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
+            DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
+            s1a = s1a.add(a);
+            s1b = s1b.add(b);
+            s2a = a.fma(a, s2a);
+            s2b = b.fma(b, s2b);
+        }
+        if (poison.compare(VectorOperators.EQ, 0f).trueCount() != LANES) return false;
+        // lanes are summed in a fixed order so that results never depend on how the JIT reduces
+        s1a.add(s1b).intoArray(lanes, 0);
+        double sum1 = 0;
+        for (int j = 0; j < D.length(); j++) sum1 += lanes[j];
+        s2a.add(s2b).intoArray(lanes, 0);
+        double sum2 = 0;
+        for (int j = 0; j < D.length(); j++) sum2 += lanes[j];
+        float lo = min.reduceLanes(VectorOperators.MIN);
+        float hi = max.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            float x = src.get(FLOAT_LE, offset + 4L * i);
+            if (!Float.isFinite(x)) return false;
+            if (x == 0) zeros++;
+            lo = Math.min(lo, x);
+            hi = Math.max(hi, x);
+            double d = x - s.shift;
+            sum1 += d;
+            sum2 += d * d;
+        }
+        s.min = Math.min(s.min, lo);
+        s.max = Math.max(s.max, hi);
+        s.zeros += zeros;
+        s.sum1 += sum1;
+        s.sum2 += sum2;
+        return true;
+    }
+
+    /**
+     * {@link #scanBlock} and {@link #hashBytes} of the same F32 block in one read: the results of
+     * both, bit for bit ({@code hash[0]} gets the hash of the block's {@code 4n} bytes with
+     * {@code seed}), for one pass over memory instead of two. The hash is written whether or not
+     * the block is all finite.
+     */
+    static boolean hashAndScanBlock(MemorySegment src, long offset, int n, BlockStats s, double[] lanes,
+                                    long seed, long[] hash) {
+        FloatVector min = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector poison = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        DoubleVector k = DoubleVector.broadcast(D, s.shift);
+        DoubleVector s1a = DoubleVector.zero(D);
+        DoubleVector s1b = s1a;
+        DoubleVector s2a = s1a;
+        DoubleVector s2b = s1a;
+        LongVector laneIndex = LongVector.zero(L).addIndex(1).mul(PRIME_2);
+        LongVector h0 = laneIndex.add(seed ^ PRIME_1);
+        LongVector h1 = laneIndex.add(seed ^ PRIME_2);
+        long zeros = 0;
+        int i = 0;
+        // two vectors a step, as hashBytes steps; the sums take them in order, as scanBlock does
+        for (; i <= n - 2 * LANES; i += 2 * LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
+            FloatVector w = FloatVector.fromMemorySegment(F, src, offset + 4L * (i + LANES), LE);
+            h0 = h0.lanewise(VectorOperators.XOR, v.reinterpretAsLongs()).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
+            h1 = h1.lanewise(VectorOperators.XOR, w.reinterpretAsLongs()).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
+            poison = w.fma(zero, v.fma(zero, poison));
+            zeros += v.compare(VectorOperators.EQ, 0f).trueCount() + w.compare(VectorOperators.EQ, 0f).trueCount();
+            min = min.blend(v, v.compare(VectorOperators.LT, min));
+            max = max.blend(v, max.compare(VectorOperators.LT, v));
+            min = min.blend(w, w.compare(VectorOperators.LT, min));
+            max = max.blend(w, max.compare(VectorOperators.LT, w));
+            DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
+            DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
+            s1a = s1a.add(a);
+            s1b = s1b.add(b);
+            s2a = a.fma(a, s2a);
+            s2b = b.fma(b, s2b);
+            a = ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 0)).sub(k);
+            b = ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 1)).sub(k);
+            s1a = s1a.add(a);
+            s1b = s1b.add(b);
+            s2a = a.fma(a, s2a);
+            s2b = b.fma(b, s2b);
+        }
+        hash[0] = finishHash(h0.toArray(), h1.toArray(), src, offset, 4L * i, 4L * n, seed);
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
+            poison = v.fma(zero, poison);
+            zeros += v.compare(VectorOperators.EQ, 0f).trueCount();
+            min = min.blend(v, v.compare(VectorOperators.LT, min));
+            max = max.blend(v, max.compare(VectorOperators.LT, v));
+            DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
+            DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
+            s1a = s1a.add(a);
+            s1b = s1b.add(b);
+            s2a = a.fma(a, s2a);
+            s2b = b.fma(b, s2b);
+        }
+        if (poison.compare(VectorOperators.EQ, 0f).trueCount() != LANES) return false;
+        s1a.add(s1b).intoArray(lanes, 0);
+        double sum1 = 0;
+        for (int j = 0; j < D.length(); j++) sum1 += lanes[j];
+        s2a.add(s2b).intoArray(lanes, 0);
+        double sum2 = 0;
+        for (int j = 0; j < D.length(); j++) sum2 += lanes[j];
+        float lo = min.reduceLanes(VectorOperators.MIN);
+        float hi = max.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            float x = src.get(FLOAT_LE, offset + 4L * i);
+            if (!Float.isFinite(x)) return false;
+            if (x == 0) zeros++;
+            lo = Math.min(lo, x);
+            hi = Math.max(hi, x);
+            double d = x - s.shift;
+            sum1 += d;
+            sum2 += d * d;
+        }
+        s.min = Math.min(s.min, lo);
+        s.max = Math.max(s.max, hi);
+        s.zeros += zeros;
+        s.sum1 += sum1;
+        s.sum2 += sum2;
+        return true;
+    }
+
+    /**
+     * The float thresholds of a {@link BinEdges} as int vectors, for a lane-wise table lookup:
+     * {@code parts[p]} holds thresholds {@code p * LANES ..}.
+     */
+    static IntVector[] thresholdTable(BinEdges edges) {
+        int[] bits = edges.thresholdBits();
+        IntVector[] parts = new IntVector[Histogram.BINS / LANES];
+        for (int p = 0; p < parts.length; p++) parts[p] = IntVector.fromArray(I, bits, p * LANES);
+        return parts;
+    }
+
+    /** Whether {@link #countBinPairs} can look thresholds up on this machine (16 float lanes: AVX-512). */
+    static boolean vectorBinning() { return LANES == 16; }
+
+    /**
+     * Pass 2: counts the block's values into {@code pairCounts}, two at a time: the bins of lane j
+     * of two consecutive vectors make one slot {@code a * 64 + b}, which halves the scalar
+     * increments, the one part of a histogram that does not vectorise. Slot indices go through
+     * {@code pairIndex} (at least n/2 long) before being counted: counting straight from a
+     * just-stored vector stalls on store forwarding.
+     *
+     * <p>A bin is found as {@code j = trunc((x - min) * scale - slack)}, which is the bin or one
+     * below it (see {@link BinEdges}), then one compare with threshold j, looked up lane-wise in
+     * the 64-entry table with two two-vector selects. All values must be finite and within the
+     * edges; {@code edges.fastPath} and {@link #vectorBinning()} must hold.
+     */
+    static void countBinPairs(MemorySegment src, long offset, int n, BinEdges edges, IntVector[] thresholds,
+                              int[] pairIndex, int[] pairCounts) {
+        FloatVector min = FloatVector.broadcast(F, edges.minF);
+        FloatVector scale = FloatVector.broadcast(F, edges.scaleF);
+        FloatVector slack = FloatVector.broadcast(F, -BinEdges.FORMULA_SLACK);
+        IntVector t0 = thresholds[0];
+        IntVector t1 = thresholds[1];
+        IntVector t2 = thresholds[2];
+        IntVector t3 = thresholds[3];
+        int pairs = 0;
+        int i = 0;
+        for (; i <= n - 2 * LANES; i += 2 * LANES) {
+            FloatVector a = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
+            FloatVector b = FloatVector.fromMemorySegment(F, src, offset + 4L * (i + LANES), LE);
+            IntVector ja = (IntVector) a.sub(min).fma(scale, slack).convert(VectorOperators.F2I, 0);
+            IntVector jb = (IntVector) b.sub(min).fma(scale, slack).convert(VectorOperators.F2I, 0);
+            FloatVector nextA = ja.selectFrom(t0, t1).blend(ja.selectFrom(t2, t3), ja.compare(VectorOperators.GE, 2 * LANES))
+                    .reinterpretAsFloats();
+            FloatVector nextB = jb.selectFrom(t0, t1).blend(jb.selectFrom(t2, t3), jb.compare(VectorOperators.GE, 2 * LANES))
+                    .reinterpretAsFloats();
+            IntVector binA = ja.add(1, a.compare(VectorOperators.GE, nextA).cast(I));
+            IntVector binB = jb.add(1, b.compare(VectorOperators.GE, nextB).cast(I));
+            binA.lanewise(VectorOperators.LSHL, 6).or(binB).intoArray(pairIndex, pairs);
+            pairs += LANES;
+        }
+        for (int p = 0; p < pairs; p++) pairCounts[pairIndex[p]]++;
+        int singles = Histogram.BINS * Histogram.BINS;
+        for (; i < n; i++) pairCounts[singles + binScalar(src.get(FLOAT_LE, offset + 4L * i), edges)]++;
+    }
+
+    /** The scalar twin of the binning in {@link #countBinPairs}. */
+    static int binScalar(float x, BinEdges edges) {
+        int j = (int) Math.fma(x - edges.minF, edges.scaleF, -BinEdges.FORMULA_SLACK);
+        return x >= edges.upperThreshold(j) ? j + 1 : j;
+    }
+
+    /** Adds the pair table into 64 bin counts and clears it. */
+    static void foldPairs(int[] pairCounts, long[] counts) {
+        int bins = Histogram.BINS;
+        for (int a = 0; a < bins; a++) {
+            long row = 0;
+            for (int b = 0; b < bins; b++) {
+                int c = pairCounts[a * bins + b];
+                row += c;
+                counts[b] += c;
+            }
+            counts[a] += row + pairCounts[bins * bins + a];
+        }
+        java.util.Arrays.fill(pairCounts, 0);
+    }
+
+    /**
+     * Replaces NaN and ±Inf in {@code block[0, n)} by {@code replacement}; returns how many. Pass 2
+     * runs on sanitised blocks and takes the replacements off the histogram afterwards.
+     */
+    static int replaceNonFinite(float[] block, int n, float replacement) {
+        int replaced = 0;
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(block[i])) {
+                block[i] = replacement;
+                replaced++;
+            }
+        }
+        return replaced;
+    }
+
+    /**
+     * Decodes {@code n} BF16 values to floats. Each int lane holds two values: shifted up it is the
+     * first as float bits, masked it is the second. The block comes out in an order of its own
+     * (first values of a vector's pairs, then the second ones), which no statistic depends on.
+     */
+    static void decodeBf16(MemorySegment src, long offset, int n, float[] out) {
+        int i = 0;
+        for (; i <= n - 2 * LANES; i += 2 * LANES) {
+            IntVector w = IntVector.fromMemorySegment(I, src, offset + 2L * i, LE);
+            w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
+            w.and(0xffff0000).reinterpretAsFloats().intoArray(out, i + LANES);
+        }
+        for (; i < n; i++) out[i] = Float.intBitsToFloat(src.get(SHORT_LE, offset + 2L * i) << 16);
+    }
+
+    /**
+     * Decodes {@code n} F16 values to floats, in the same order of its own as {@link #decodeBf16}:
+     * exponent and mantissa move to float position and are scaled by 2^112 (the bias difference
+     * 127 - 15), which also turns half subnormals into float normals exactly; Inf and NaN get the
+     * all-ones float exponent.
+     */
+    static void decodeF16(MemorySegment src, long offset, int n, float[] out) {
+        int i = 0;
+        for (; i <= n - 2 * LANES; i += 2 * LANES) {
+            IntVector w = IntVector.fromMemorySegment(I, src, offset + 2L * i, LE);
+            IntVector first = w.and(0xffff);
+            IntVector second = w.lanewise(VectorOperators.LSHR, 16);
+            IntVector magnitude = first.and(0x7fff);
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00))
+                    .or(first.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i);
+            magnitude = second.and(0x7fff);
+            shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00))
+                    .or(second.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i + LANES);
+        }
+        for (; i < n; i++) out[i] = Float.float16ToFloat(src.get(SHORT_LE, offset + 2L * i));
+    }
+
+    static final long PRIME_1 = 0x9E3779B185EBCA87L;
+    static final long PRIME_2 = 0xC2B2AE3D27D4EB4FL;
+
+    /**
+     * A 64-bit hash of {@code length} raw bytes, seeded: two independent multiply-rotate chains
+     * per long lane over two vectors at a time, folded with a 64-bit finaliser. Equal bytes give
+     * equal hashes; callers confirm equal hashes by comparing the bytes.
+     */
+    static long hashBytes(MemorySegment src, long offset, long length, long seed) {
+        LongVector lane = LongVector.zero(L).addIndex(1).mul(PRIME_2);
+        LongVector h0 = lane.add(seed ^ PRIME_1);
+        LongVector h1 = lane.add(seed ^ PRIME_2);
+        long step = L.vectorByteSize();
+        long p = 0;
+        for (; p <= length - 2 * step; p += 2 * step) {
+            LongVector a = LongVector.fromMemorySegment(L, src, offset + p, LE);
+            LongVector b = LongVector.fromMemorySegment(L, src, offset + p + step, LE);
+            h0 = h0.lanewise(VectorOperators.XOR, a).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
+            h1 = h1.lanewise(VectorOperators.XOR, b).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
+        }
+        return finishHash(h0.toArray(), h1.toArray(), src, offset, p, length, seed);
+    }
+
+    /** Folds the lane states of {@link #hashBytes} and hashes the bytes after {@code done}. */
+    static long finishHash(long[] h0, long[] h1, MemorySegment src, long offset, long done, long length, long seed) {
+        long h = seed ^ length;
+        for (int j = 0; j < h0.length; j++) {
+            h = mix(h ^ h0[j]);
+            h = mix(h ^ h1[j]);
+        }
+        long p = done;
+        for (; p + 8 <= length; p += 8) h = mix(h ^ src.get(LONG_LE, offset + p));
+        for (; p < length; p++) h = mix(h ^ (src.get(ValueLayout.JAVA_BYTE, offset + p) & 0xffL) ^ (p << 8));
+        return h;
+    }
+
+    /** MurmurHash3's fmix64 finaliser. */
+    static long mix(long h) {
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
+    }
+}
