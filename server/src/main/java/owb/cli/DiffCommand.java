@@ -54,7 +54,11 @@ final class DiffCommand implements Command, ArgsSpec {
         try (Checkpoint base = Checkpoints.open(basePath); Checkpoint derivative = Checkpoints.open(derivativePath)) {
             FineTuneDiff.Report report;
             try {
-                report = FineTuneDiff.run(base, derivative);
+                // A progress line on the terminal only (not when stderr is captured or redirected).
+                boolean terminal = err == System.err && System.console() != null;
+                report = FineTuneDiff.run(base, derivative, (done, total) -> {
+                    if (terminal) err.print("\rdiff: " + done + "/" + total + " tensors" + (done == total ? "\n" : ""));
+                });
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 err.println("error: " + String.valueOf(e.getMessage()).replace('\n', ' '));
                 return 2;

@@ -67,9 +67,22 @@ public final class FineTuneDiff {
         }
     }
 
+    /** Called after each tensor with (tensors done, tensors in all). */
+    public interface Progress {
+        void done(int tensors, int total);
+    }
+
     public static Report run(Checkpoint base, Checkpoint derivative) {
+        return run(base, derivative, (done, total) -> {});
+    }
+
+    public static Report run(Checkpoint base, Checkpoint derivative, Progress progress) {
+        List<TensorPair> pairs = TensorPairing.pair(base, derivative);
         List<TensorDiff> out = new ArrayList<>();
-        for (TensorPair pair : TensorPairing.pair(base, derivative)) out.add(analyse(pair));
+        for (TensorPair pair : pairs) {
+            out.add(analyse(pair));
+            progress.done(out.size(), pairs.size());
+        }
         return new Report(List.copyOf(out));
     }
 
