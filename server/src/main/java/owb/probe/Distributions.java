@@ -49,6 +49,13 @@ final class Distributions {
 
     /** The k likeliest tokens, likeliest first (lower id first on ties). */
     static List<TokenProb> top(double[] logp, int k, IntFunction<String> text) {
+        List<TokenProb> out = new ArrayList<>();
+        for (TokenProb t : topValues(logp, k)) out.add(new TokenProb(t.id(), text.apply(t.id()), Math.exp(t.prob())));
+        return out;
+    }
+
+    /** The k largest values as (index, value), largest first (lower index first on ties); text is null. */
+    static List<TokenProb> topValues(double[] logp, int k) {
         int[] best = new int[Math.min(k, logp.length)];
         int count = 0;
         for (int i = 0; i < logp.length; i++) {
@@ -64,7 +71,7 @@ final class Distributions {
             }
         }
         List<TokenProb> out = new ArrayList<>(count);
-        for (int j = 0; j < count; j++) out.add(new TokenProb(best[j], text.apply(best[j]), Math.exp(logp[best[j]])));
+        for (int j = 0; j < count; j++) out.add(new TokenProb(best[j], null, logp[best[j]]));
         return out;
     }
 }
