@@ -21,7 +21,7 @@ public final class Main {
 
     static {
         for (Command c : List.of(new AuditCommand(), new ServeCommand(), new DemoCommand(),
-                new BenchCommand(), new RunCommand())) {
+                new BenchCommand(), new RunCommand(), new LensCommand(), new AttentionCommand())) {
             COMMANDS.put(c.name(), c);
         }
     }

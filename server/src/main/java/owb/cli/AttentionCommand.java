@@ -1,0 +1,158 @@
+package owb.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import owb.checkpoint.Checkpoint;
+import owb.checkpoint.Checkpoints;
+import owb.model.Activation;
+import owb.model.LanguageModel;
+import owb.model.ModelLoader;
+import owb.probe.AttentionSummary;
+
+/** {@code owb attention}: per-head attention scores over a prompt, and one head's pattern. */
+final class AttentionCommand implements Command, ArgsSpec {
+
+    /** Past this many positions a pattern is shown as each query's top keys, not as a matrix. */
+    private static final int MATRIX_LIMIT = 24;
+
+    @Override public String name() { return "attention"; }
+
+    @Override public String summary() { return "attention heads: entropy, sink, previous-token, duplicate and induction scores, patterns"; }
+
+    @Override
+    public String usage() {
+        return """
+                usage: owb attention MODEL (--prompt TEXT | --tokens ID,ID,...) [--layer L [--head H]]
+                                     [--top-keys K] [--json]
+
+                Per head (blocks.L.attn.hook_pattern), means over query positions: entropy (nats),
+                sink (attention to position 0), previous-token (i to i-1), duplicate-token (to earlier
+                copies of the query's token) and induction (to the token after an earlier copy; '-'
+                where the prompt repeats no token).
+
+                  --layer L        only layer L's heads
+                  --head H         with --layer: also head H's pattern (a matrix up to 24 positions,
+                                   each query's top keys beyond)
+                  --top-keys K     keys per query for long patterns (default 3)
+                  --json           one JSON document: tokens, heads [{layer, head, entropy, sink,
+                                   previous_token, duplicate_token, induction}], and with --head the
+                                   pattern [q][k]
+                """;
+    }
+
+    @Override public Set<String> flags() { return Set.of("json"); }
+
+    @Override public Set<String> valued() { return Set.of("prompt", "tokens", "layer", "head", "top-keys"); }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
+        PromptTokens.checkOptions(args);
+        int layer = args.intOption("layer", -1);
+        int head = args.intOption("head", -1);
+        if (head >= 0 && layer < 0) throw new UsageException("--head needs --layer");
+        int topKeys = args.intOption("top-keys", 3);
+        if (topKeys < 1) throw new UsageException("--top-keys must be at least 1");
+        boolean json = args.flag("json");
+
+        try (Checkpoint checkpoint = Checkpoints.open(modelPath)) {
+            LanguageModel model = ModelLoader.load(checkpoint);
+            if (layer >= model.config().nLayers() || (args.option("layer", null) != null && layer < 0)) {
+                throw new UsageException("--layer must be in 0.." + (model.config().nLayers() - 1));
+            }
+            if (head >= model.config().nHeads() || (args.option("head", null) != null && head < 0)) {
+                throw new UsageException("--head must be in 0.." + (model.config().nHeads() - 1));
+            }
+            PromptTokens input = PromptTokens.of(args, checkpoint);
+            if (input.tokenizer().tokenizer() == null) {
+                err.println("warning: " + input.tokenizer().reason() + "; token texts are shown as <id>");
+            }
+            AttentionSummary.Result result = AttentionSummary.run(model, input.ids());
+            List<AttentionSummary.HeadScores> heads = result.heads().stream()
+                    .filter(s -> layer < 0 || s.layer() == layer).toList();
+            if (json) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("model", modelPath.toString());
+                doc.put("architecture", model.config().architecture());
+                doc.put("tokens", RunCommand.tokenList(input.ids(), input.texts()));
+                Map<String, Object> body = result.toJson();
+                body.put("heads", result.toJson().get("heads") instanceof List<?> all
+                        ? all.stream().filter(h -> layer < 0 || ((Map<?, ?>) h).get("layer").equals(layer)).toList()
+                        : List.of());
+                doc.putAll(body);
+                if (head >= 0) doc.put("pattern", patternJson(result.pattern(layer), layer, head));
+                out.println(JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build().writeValueAsString(doc));
+                return 0;
+            }
+            out.printf("model   %s (%s: %d layers, %d heads)%n", modelPath, model.config().architecture(),
+                    model.config().nLayers(), model.config().nHeads());
+            StringBuilder tokens = new StringBuilder();
+            for (int i = 0; i < input.ids().length; i++) {
+                tokens.append(i == 0 ? "" : " ").append(i).append(':').append(RunCommand.quote(input.texts().text(input.ids()[i])));
+            }
+            out.printf("tokens  %d: %s%n", input.ids().length, tokens);
+            out.printf("%5s %4s %8s %6s %9s %9s %9s%n", "layer", "head", "entropy", "sink", "prev-tok", "dup-tok", "induction");
+            for (AttentionSummary.HeadScores s : heads) {
+                out.printf("%5d %4d %8s %6s %9s %9s %9s%n", s.layer(), s.head(), num(s.entropy()), num(s.sink()),
+                        num(s.previousToken()), num(s.duplicateToken()), num(s.induction()));
+            }
+            if (head >= 0) printPattern(out, result.pattern(layer), layer, head, input, topKeys);
+        }
+        return 0;
+    }
+
+    private static Map<String, Object> patternJson(Activation pattern, int layer, int head) {
+        int n = pattern.dim(1);
+        List<List<Float>> rows = new ArrayList<>(n);
+        for (int q = 0; q < n; q++) {
+            List<Float> row = new ArrayList<>(q + 1);
+            for (int k = 0; k < pattern.dim(2); k++) row.add(pattern.get(head, q, k));
+            rows.add(row);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("layer", layer);
+        m.put("head", head);
+        m.put("weights", rows);
+        return m;
+    }
+
+    private static void printPattern(PrintStream out, Activation pattern, int layer, int head, PromptTokens input,
+                                     int topKeys) {
+        int n = pattern.dim(1);
+        out.printf("%npattern of layer %d head %d (rows: queries, columns: keys)%n", layer, head);
+        if (n <= MATRIX_LIMIT) {
+            StringBuilder header = new StringBuilder(String.format("%-14s", ""));
+            for (int k = 0; k < n; k++) header.append(String.format("%5d", k));
+            out.println(header);
+            for (int q = 0; q < n; q++) {
+                StringBuilder line = new StringBuilder(String.format("%3d %-10s", q, cut(input.texts().text(input.ids()[q]))));
+                for (int k = 0; k <= q && k < pattern.dim(2); k++) line.append(String.format("%5.2f", pattern.get(head, q, k)));
+                out.println(line);
+            }
+            return;
+        }
+        List<List<AttentionSummary.KeyWeight>> top = AttentionSummary.topKeys(pattern, head, topKeys);
+        for (int q = 0; q < n; q++) {
+            StringBuilder line = new StringBuilder(String.format("%4d %-10s ->", q, cut(input.texts().text(input.ids()[q]))));
+            for (AttentionSummary.KeyWeight w : top.get(q)) line.append(String.format("  %d (%.2f)", w.key(), w.weight()));
+            out.println(line);
+        }
+    }
+
+    private static String cut(String text) {
+        String q = RunCommand.quote(text);
+        return q.length() <= 10 ? q : q.substring(0, 9) + "…";
+    }
+
+    private static String num(double v) { return Double.isFinite(v) ? String.format("%.3f", v) : "-"; }
+}
