@@ -1,0 +1,94 @@
+package owb.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.Test;
+
+/** owb lens and owb attention on the tiny llama fixture (2 layers, 4 heads, vocab 512). */
+class ProbeCommandsTest {
+    private static final String TOKENS = "500,483,367,52,402";
+
+    private static Set<String> fields(JsonNode node) {
+        Set<String> names = new java.util.LinkedHashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    @Test
+    void lensJsonHasEveryLayerAndPositionWithTheSpecKeys() throws IOException {
+        RunCommandTest.Result r = RunCommandTest.owb("lens", RunCommandTest.fixture("llama").toString(),
+                "--tokens", TOKENS, "--top", "3", "--target", "#7", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode doc = r.json();
+        assertEquals(2, doc.get("layers").asInt());
+        assertEquals(5, doc.get("positions").asInt());
+        assertEquals(7, doc.get("target").get("id").asInt());
+        JsonNode rows = doc.get("rows");
+        assertEquals(3 * 5, rows.size());
+        Set<String> seen = new java.util.HashSet<>();
+        for (JsonNode row : rows) {
+            assertEquals(Set.of("layer", "position", "top", "entropy", "kl_to_final", "target_rank", "target_prob"),
+                    fields(row));
+            assertTrue(seen.add(row.get("layer").asInt() + "," + row.get("position").asInt()));
+            assertEquals(3, row.get("top").size());
+            assertEquals(Set.of("id", "text", "prob"), fields(row.get("top").get(0)));
+            assertTrue(Double.isFinite(row.get("entropy").asDouble()));
+            if (row.get("layer").asInt() == 2) assertEquals(0.0, row.get("kl_to_final").asDouble());
+        }
+    }
+
+    @Test
+    void lensTextIsAGridOfLayers() {
+        RunCommandTest.Result r = RunCommandTest.owb("lens", RunCommandTest.fixture("gpt2").toString(),
+                "--tokens", TOKENS);
+        assertEquals(0, r.status(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[lines.length - 1].strip().startsWith("2 "), r.out());
+        assertTrue(lines[lines.length - 3].strip().startsWith("0 "), r.out());
+        assertTrue(r.out().lines().noneMatch(l -> l.contains("target rank")));
+    }
+
+    @Test
+    void attentionJsonHasHeadScoresAndThePattern() throws IOException {
+        RunCommandTest.Result r = RunCommandTest.owb("attention", RunCommandTest.fixture("llama").toString(),
+                "--tokens", "500,483,367,500,483", "--layer", "1", "--head", "2", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode doc = r.json();
+        JsonNode heads = doc.get("heads");
+        assertEquals(4, heads.size());
+        for (JsonNode h : heads) {
+            assertEquals(1, h.get("layer").asInt());
+            assertEquals(Set.of("layer", "head", "entropy", "sink", "previous_token", "duplicate_token", "induction"),
+                    fields(h));
+            assertTrue(h.get("induction").isNumber());
+        }
+        JsonNode weights = doc.get("pattern").get("weights");
+        assertEquals(5, weights.size());
+        for (JsonNode row : weights) {
+            double sum = 0;
+            for (JsonNode w : row) sum += w.asDouble();
+            assertEquals(1.0, sum, 1e-5);
+        }
+    }
+
+    @Test
+    void attentionTextAndUsageErrors() {
+        RunCommandTest.Result r = RunCommandTest.owb("attention", RunCommandTest.fixture("llama").toString(),
+                "--tokens", TOKENS, "--layer", "0", "--head", "1");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("pattern of layer 0 head 1"), r.out());
+        assertNotEquals(0, RunCommandTest.owb("attention", RunCommandTest.fixture("llama").toString(),
+                "--tokens", TOKENS, "--head", "1").status());
+        assertNotEquals(0, RunCommandTest.owb("attention", RunCommandTest.fixture("llama").toString(),
+                "--tokens", TOKENS, "--layer", "9").status());
+        assertNotEquals(0, RunCommandTest.owb("lens", RunCommandTest.fixture("llama").toString(),
+                "--tokens", TOKENS, "--target", "#99999").status());
+    }
+}
