@@ -70,4 +70,16 @@ class SmolLm2LensTest {
         assertTrue(lens.cell(n - 1, last).targetRank() <= 5, trace.toString());
         assertEquals(0.7725, lens.cell(n, last).targetProb(), 1e-3);   // owb run's README output
     }
+
+    /** Direct logit attribution of " Paris" minus " the" at the last position sums to the model's logit difference. */
+    @Test
+    void directLogitAttributionOfParisSumsToTheLogitDifference() {
+        int[] tokens = tokenizer.encode("The capital of France is", true);
+        int paris = tokenizer.encode(" Paris", false)[0];
+        int the = tokenizer.encode(" the", false)[0];
+        DirectLogitAttribution.Result dla = DirectLogitAttribution.run(model, tokens, tokens.length - 1, paris,
+                OptionalInt.of(the));
+        assertEquals(dla.logit(), dla.sum(), 1e-4, dla.toString());   // observed 3.5e-6
+        assertTrue(dla.logit() > 2, "p(Paris) 0.77 vs p(the) 0.06: " + dla.logit());
+    }
 }
