@@ -32,14 +32,16 @@ final class AttentionCommand implements Command, ArgsSpec {
     @Override
     public String usage() {
         return """
-                usage: owb attention MODEL (--prompt TEXT | --tokens ID,ID,...) [--layer L [--head H]]
-                                     [--top-keys K] [--json]
+                usage: owb attention MODEL (--prompt TEXT | --tokens ID,ID,... | --induction N)
+                                     [--layer L [--head H]] [--top-keys K] [--json]
 
                 Per head (blocks.L.attn.hook_pattern), means over query positions: entropy (nats),
                 sink (attention to position 0), previous-token (i to i-1), duplicate-token (to earlier
                 copies of the query's token) and induction (to the token after an earlier copy; '-'
                 where the prompt repeats no token).
 
+                  --induction N    N random tokens repeated once (after BOS when the tokenizer has
+                                   one; --seed S, default 0): induction heads score near 1
                   --layer L        only layer L's heads
                   --head H         with --layer: also head H's pattern (a matrix up to 24 positions,
                                    each query's top keys beyond)
@@ -52,12 +54,20 @@ final class AttentionCommand implements Command, ArgsSpec {
 
     @Override public Set<String> flags() { return Set.of("json"); }
 
-    @Override public Set<String> valued() { return Set.of("prompt", "tokens", "layer", "head", "top-keys"); }
+    @Override public Set<String> valued() { return Set.of("prompt", "tokens", "induction", "seed", "layer", "head", "top-keys"); }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
-        PromptTokens.checkOptions(args);
+        int induction = args.intOption("induction", 0);
+        if (args.option("induction", null) != null) {
+            if (induction < 1) throw new UsageException("--induction must be at least 1");
+            if (args.option("prompt", null) != null || args.option("tokens", null) != null) {
+                throw new UsageException("give one of --prompt, --tokens and --induction");
+            }
+        } else {
+            PromptTokens.checkOptions(args);
+        }
         int layer = args.intOption("layer", -1);
         int head = args.intOption("head", -1);
         if (head >= 0 && layer < 0) throw new UsageException("--head needs --layer");
@@ -73,7 +83,9 @@ final class AttentionCommand implements Command, ArgsSpec {
             if (head >= model.config().nHeads() || (args.option("head", null) != null && head < 0)) {
                 throw new UsageException("--head must be in 0.." + (model.config().nHeads() - 1));
             }
-            PromptTokens input = PromptTokens.of(args, checkpoint);
+            PromptTokens input = induction > 0
+                    ? PromptTokens.induction(checkpoint, args.intOption("seed", 0), induction, model.config().dVocab())
+                    : PromptTokens.of(args, checkpoint);
             if (input.tokenizer().tokenizer() == null) {
                 err.println("warning: " + input.tokenizer().reason() + "; token texts are shown as <id>");
             }

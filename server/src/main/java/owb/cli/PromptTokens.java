@@ -4,6 +4,8 @@ import java.util.OptionalInt;
 
 import owb.checkpoint.Checkpoint;
 import owb.model.ModelException;
+import owb.probe.AttentionSummary;
+import owb.tokenizer.Tokenizer;
 
 /** The --prompt / --tokens input of the probe commands, with the model's tokenizer for display. */
 record PromptTokens(int[] ids, RunCommand.TokenTexts texts, RunCommand.TokenizerOrReason tokenizer) {
@@ -19,6 +21,18 @@ record PromptTokens(int[] ids, RunCommand.TokenTexts texts, RunCommand.Tokenizer
         String prompt = args.option("prompt", null);
         int[] ids = prompt != null ? RunCommand.encode(tokenizer, prompt) : RunCommand.parseTokens(args.option("tokens", null));
         return new PromptTokens(ids, new RunCommand.TokenTexts(tokenizer.tokenizer()), tokenizer);
+    }
+
+    /**
+     * {@link AttentionSummary#inductionPrompt}: {@code length} random ids below the tokenizer's
+     * vocabulary (or {@code dVocab}), twice, after the tokenizer's BOS when it has one.
+     */
+    static PromptTokens induction(Checkpoint checkpoint, long seed, int length, int dVocab) {
+        RunCommand.TokenizerOrReason tokenizer = RunCommand.tokenizer(checkpoint);
+        Tokenizer t = tokenizer.tokenizer();
+        int vocab = t == null ? dVocab : Math.min(dVocab, t.vocabSize());
+        int[] ids = AttentionSummary.inductionPrompt(seed, length, vocab, t == null ? OptionalInt.empty() : t.bos());
+        return new PromptTokens(ids, new RunCommand.TokenTexts(t), tokenizer);
     }
 
     /** A target token: {@code #ID}, a token string as the vocabulary spells it, or text whose first token is taken. */

@@ -91,4 +91,17 @@ class ProbeCommandsTest {
         assertNotEquals(0, RunCommandTest.owb("lens", RunCommandTest.fixture("llama").toString(),
                 "--tokens", TOKENS, "--target", "#99999").status());
     }
+
+    @Test
+    void attentionOnAnInductionPromptScoresEveryHead() throws IOException {
+        RunCommandTest.Result r = RunCommandTest.owb("attention", RunCommandTest.fixture("gpt2").toString(),
+                "--induction", "10", "--seed", "3", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode doc = r.json();
+        assertEquals(20, doc.get("positions").asInt());
+        assertEquals(8, doc.get("heads").size());
+        for (JsonNode h : doc.get("heads")) assertTrue(h.get("induction").isNumber(), h.toString());
+        assertNotEquals(0, RunCommandTest.owb("attention", RunCommandTest.fixture("gpt2").toString(),
+                "--induction", "10", "--tokens", "1,2").status());
+    }
 }
