@@ -76,6 +76,38 @@ public final class AttentionSummary {
         return read(hooks.cache(), model.config().nLayers(), tokens);
     }
 
+    /**
+     * Long prompts: every head's scores and each query's {@code k} heaviest keys, read from each
+     * layer's pattern while the forward pass holds it, so no [head, q, k] matrix outlives its layer.
+     *
+     * @param topKeys per layer, per head, per query: the heaviest keys first
+     */
+    public record Sparse(int[] tokens, List<HeadScores> heads, List<List<List<List<KeyWeight>>>> topKeys) {}
+
+    public static Sparse runTopKeys(LanguageModel model, int[] tokens, int k) {
+        if (k < 1) throw new IllegalArgumentException("k must be at least 1");
+        int layers = model.config().nLayers();
+        List<List<HeadScores>> scores = new ArrayList<>();
+        List<List<List<List<KeyWeight>>>> keys = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            scores.add(null);
+            keys.add(null);
+        }
+        Hooks hooks = new Hooks().intervene("blocks.*.attn.hook_pattern", (name, pattern) -> {
+            int l = Integer.parseInt(name.substring("blocks.".length(), name.indexOf(".attn.")));
+            List<HeadScores> layerScores = new ArrayList<>();
+            List<List<List<KeyWeight>>> layerKeys = new ArrayList<>();
+            for (int h = 0; h < pattern.dim(0); h++) {
+                layerScores.add(score(l, h, pattern, tokens));
+                layerKeys.add(topKeys(pattern, h, k));
+            }
+            scores.set(l, List.copyOf(layerScores));
+            keys.set(l, List.copyOf(layerKeys));
+        });
+        model.forward(tokens, hooks);
+        return new Sparse(tokens.clone(), scores.stream().flatMap(List::stream).toList(), List.copyOf(keys));
+    }
+
     /** Scores from a forward pass's captured patterns (see {@link #hooks}). */
     public static Result read(ActivationCache cache, int layers, int[] tokens) {
         List<Activation> patterns = new ArrayList<>(layers);

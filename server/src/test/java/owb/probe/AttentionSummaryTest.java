@@ -107,4 +107,20 @@ class AttentionSummaryTest {
         assertEquals(20, b.length);
         for (int t : b) assertTrue(t >= 0 && t < 50);
     }
+
+    @Test
+    void topKeysWithoutKeepingPatternsAgreeWithTheFullPatterns() throws IOException {
+        try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model("llama-gqa").resolve("model.safetensors"))) {
+            LanguageModel model = ModelLoader.load(checkpoint);
+            int[] tokens = AttentionSummary.inductionPrompt(1, 12, 512, OptionalInt.of(1));
+            AttentionSummary.Result full = AttentionSummary.run(model, tokens);
+            AttentionSummary.Sparse sparse = AttentionSummary.runTopKeys(model, tokens, 3);
+            assertEquals(full.heads(), sparse.heads());
+            for (int l = 0; l < model.config().nLayers(); l++) {
+                for (int h = 0; h < model.config().nHeads(); h++) {
+                    assertEquals(AttentionSummary.topKeys(full.pattern(l), h, 3), sparse.topKeys().get(l).get(h));
+                }
+            }
+        }
+    }
 }
