@@ -25,6 +25,9 @@ final class AttentionCommand implements Command, ArgsSpec {
     /** Past this many positions a pattern is shown as each query's top keys, not as a matrix. */
     private static final int MATRIX_LIMIT = 24;
 
+    /** Past this many positions no layer's full pattern is kept (see AttentionSummary.runTopKeys). */
+    private static final int LONG_PROMPT = 256;
+
     @Override public String name() { return "attention"; }
 
     @Override public String summary() { return "attention heads: entropy, sink, previous-token, duplicate and induction scores, patterns"; }
@@ -45,7 +48,9 @@ final class AttentionCommand implements Command, ArgsSpec {
                   --layer L        only layer L's heads
                   --head H         with --layer: also head H's pattern (a matrix up to 24 positions,
                                    each query's top keys beyond)
-                  --top-keys K     keys per query for long patterns (default 3)
+                  --top-keys K     keys per query for long patterns (default 3); past 256
+                                   positions no full pattern is kept and --json gives
+                                   pattern.top_keys [q][{key, weight}] instead of weights
                   --json           one JSON document: tokens, heads [{layer, head, entropy, sink,
                                    previous_token, duplicate_token, induction}], and with --head the
                                    pattern [q][k]
@@ -89,20 +94,45 @@ final class AttentionCommand implements Command, ArgsSpec {
             if (input.tokenizer().tokenizer() == null) {
                 err.println("warning: " + input.tokenizer().reason() + "; token texts are shown as <id>");
             }
-            AttentionSummary.Result result = AttentionSummary.run(model, input.ids());
-            List<AttentionSummary.HeadScores> heads = result.heads().stream()
-                    .filter(s -> layer < 0 || s.layer() == layer).toList();
+            int n = input.ids().length;
+            List<AttentionSummary.HeadScores> all;
+            Activation pattern = null;                              // up to LONG_PROMPT positions
+            List<List<AttentionSummary.KeyWeight>> top = null;      // past it, or for long text output
+            if (n > LONG_PROMPT) {
+                AttentionSummary.Sparse sparse = AttentionSummary.runTopKeys(model, input.ids(), topKeys);
+                all = sparse.heads();
+                if (head >= 0) top = sparse.topKeys().get(layer).get(head);
+            } else {
+                AttentionSummary.Result result = AttentionSummary.run(model, input.ids());
+                all = result.heads();
+                if (head >= 0) {
+                    pattern = result.pattern(layer);
+                    if (n > MATRIX_LIMIT) top = AttentionSummary.topKeys(pattern, head, topKeys);
+                }
+            }
+            List<AttentionSummary.HeadScores> heads = all.stream().filter(s -> layer < 0 || s.layer() == layer).toList();
             if (json) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("model", modelPath.toString());
                 doc.put("architecture", model.config().architecture());
                 doc.put("tokens", RunCommand.tokenList(input.ids(), input.texts()));
-                Map<String, Object> body = result.toJson();
-                body.put("heads", result.toJson().get("heads") instanceof List<?> all
-                        ? all.stream().filter(h -> layer < 0 || ((Map<?, ?>) h).get("layer").equals(layer)).toList()
-                        : List.of());
-                doc.putAll(body);
-                if (head >= 0) doc.put("pattern", patternJson(result.pattern(layer), layer, head));
+                doc.put("positions", n);
+                doc.put("layers", model.config().nLayers());
+                doc.put("heads_per_layer", model.config().nHeads());
+                doc.put("heads", heads.stream().map(AttentionSummary.HeadScores::toJson).toList());
+                if (head >= 0) {
+                    Map<String, Object> p = new LinkedHashMap<>();
+                    p.put("layer", layer);
+                    p.put("head", head);
+                    if (pattern != null) p.put("weights", weights(pattern, head));
+                    else p.put("top_keys", top.stream().map(q -> q.stream().map(w -> {
+                        Map<String, Object> e = new LinkedHashMap<>();
+                        e.put("key", w.key());
+                        e.put("weight", w.weight());
+                        return e;
+                    }).toList()).toList());
+                    doc.put("pattern", p);
+                }
                 out.println(JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build().writeValueAsString(doc));
                 return 0;
             }
@@ -118,31 +148,28 @@ final class AttentionCommand implements Command, ArgsSpec {
                 out.printf("%5d %4d %8s %6s %9s %9s %9s%n", s.layer(), s.head(), num(s.entropy()), num(s.sink()),
                         num(s.previousToken()), num(s.duplicateToken()), num(s.induction()));
             }
-            if (head >= 0) printPattern(out, result.pattern(layer), layer, head, input, topKeys);
+            if (head >= 0) printPattern(out, pattern, top, layer, head, input);
         }
         return 0;
     }
 
-    private static Map<String, Object> patternJson(Activation pattern, int layer, int head) {
+    private static List<List<Float>> weights(Activation pattern, int head) {
         int n = pattern.dim(1);
         List<List<Float>> rows = new ArrayList<>(n);
         for (int q = 0; q < n; q++) {
-            List<Float> row = new ArrayList<>(q + 1);
+            List<Float> row = new ArrayList<>(pattern.dim(2));
             for (int k = 0; k < pattern.dim(2); k++) row.add(pattern.get(head, q, k));
             rows.add(row);
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("layer", layer);
-        m.put("head", head);
-        m.put("weights", rows);
-        return m;
+        return rows;
     }
 
-    private static void printPattern(PrintStream out, Activation pattern, int layer, int head, PromptTokens input,
-                                     int topKeys) {
-        int n = pattern.dim(1);
+    /** The matrix when {@code top} is null, else each query's top keys. */
+    private static void printPattern(PrintStream out, Activation pattern, List<List<AttentionSummary.KeyWeight>> top,
+                                     int layer, int head, PromptTokens input) {
+        int n = input.ids().length;
         out.printf("%npattern of layer %d head %d (rows: queries, columns: keys)%n", layer, head);
-        if (n <= MATRIX_LIMIT) {
+        if (top == null) {
             StringBuilder header = new StringBuilder(String.format("%-14s", ""));
             for (int k = 0; k < n; k++) header.append(String.format("%5d", k));
             out.println(header);
@@ -153,7 +180,6 @@ final class AttentionCommand implements Command, ArgsSpec {
             }
             return;
         }
-        List<List<AttentionSummary.KeyWeight>> top = AttentionSummary.topKeys(pattern, head, topKeys);
         for (int q = 0; q < n; q++) {
             StringBuilder line = new StringBuilder(String.format("%4d %-10s ->", q, cut(input.texts().text(input.ids()[q]))));
             for (AttentionSummary.KeyWeight w : top.get(q)) line.append(String.format("  %d (%.2f)", w.key(), w.weight()));

@@ -32,7 +32,7 @@ public final class AttentionSummary {
     public record HeadScores(int layer, int head, double entropy, double sink, double previousToken,
                              double duplicateToken, double induction) {
 
-        Map<String, Object> toJson() {
+        public Map<String, Object> toJson() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("layer", layer);
             m.put("head", head);

@@ -29,7 +29,7 @@ public final class LogitLens {
     public record Cell(int layer, int position, List<TokenProb> top, double entropy, double klToFinal,
                        Integer targetRank, Double targetProb) {
 
-        Map<String, Object> toJson() {
+        public Map<String, Object> toJson() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("layer", layer);
             m.put("position", position);

@@ -104,4 +104,24 @@ class ProbeCommandsTest {
         assertNotEquals(0, RunCommandTest.owb("attention", RunCommandTest.fixture("gpt2").toString(),
                 "--induction", "10", "--tokens", "1,2").status());
     }
+
+    /** Past 256 positions the pattern comes as each query's top keys. */
+    @Test
+    void longPromptsGiveTopKeysInsteadOfTheMatrix() throws IOException {
+        StringBuilder ids = new StringBuilder();
+        for (int i = 0; i < 300; i++) ids.append(i == 0 ? "" : ",").append((i * 37) % 512);
+        RunCommandTest.Result r = RunCommandTest.owb("attention", RunCommandTest.fixture("llama").toString(),
+                "--tokens", ids.toString(), "--layer", "0", "--head", "1", "--top-keys", "2", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode pattern = r.json().get("pattern");
+        assertTrue(pattern.get("weights") == null);
+        assertEquals(300, pattern.get("top_keys").size());
+        JsonNode last = pattern.get("top_keys").get(299);
+        assertEquals(2, last.size());
+        assertTrue(last.get(0).get("weight").asDouble() >= last.get(1).get("weight").asDouble());
+        RunCommandTest.Result text = RunCommandTest.owb("attention", RunCommandTest.fixture("llama").toString(),
+                "--tokens", ids.toString(), "--layer", "0", "--head", "1");
+        assertEquals(0, text.status(), text.err());
+        assertTrue(text.out().contains(" 299 "), text.out());
+    }
 }
