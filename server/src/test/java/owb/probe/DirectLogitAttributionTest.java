@@ -64,4 +64,37 @@ class DirectLogitAttributionTest {
             }
         }
     }
+
+    /** Head h's row is what zeroing head h's z removes from hook_attn_out (so the heads are not permuted). */
+    @ParameterizedTest
+    @CsvSource({"gpt2,model.safetensors", "llama,model-q8_0.gguf", "llama-gqa,model.safetensors"})
+    void eachHeadsRowIsWhatAblatingItRemoves(String name, String weights) throws IOException {
+        try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model(name).resolve(weights))) {
+            LanguageModel model = ModelLoader.load(checkpoint);
+            int d = model.config().dModel();
+            int heads = model.config().nHeads();
+            int dHead = model.config().dHead();
+            int position = 4;
+            Hooks clean = new Hooks().capture("blocks.0.attn.hook_z").capture("blocks.0.hook_attn_out");
+            model.forward(TOKENS, clean);
+            float[] z = new float[heads * dHead];
+            System.arraycopy(clean.cache().get("blocks.0.attn.hook_z").data(), position * heads * dHead, z, 0, z.length);
+            float[] perHead = model.headOutputs(0, z);
+            float[] attnOut = clean.cache().get("blocks.0.hook_attn_out").data();
+            for (int h = 0; h < heads; h++) {
+                int head = h;
+                Hooks ablated = new Hooks().intervene("blocks.0.attn.hook_z", (n, a) -> {
+                    for (int p = 0; p < TOKENS.length; p++) {
+                        java.util.Arrays.fill(a.data(), (p * heads + head) * dHead, (p * heads + head + 1) * dHead, 0f);
+                    }
+                }).capture("blocks.0.hook_attn_out");
+                model.forward(TOKENS, ablated);
+                float[] without = ablated.cache().get("blocks.0.hook_attn_out").data();
+                for (int j = 0; j < d; j++) {
+                    assertEquals(attnOut[position * d + j] - without[position * d + j], perHead[h * d + j], 1e-4,
+                            "head " + h + " at " + j);
+                }
+            }
+        }
+    }
 }
