@@ -124,4 +124,25 @@ class ProbeCommandsTest {
         assertEquals(0, text.status(), text.err());
         assertTrue(text.out().contains(" 299 "), text.out());
     }
+
+    /** A target given as text on SmolLM2; a text of several tokens uses the first and says so. */
+    @Test
+    void lensTargetsOnSmolLm2() throws IOException {
+        String model = owb.testing.GgufFixtures.smollm2().toString();
+        RunCommandTest.Result r = RunCommandTest.owb("lens", model, "--prompt", "The capital of France is",
+                "--target", " Paris", "--top", "2", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode doc = r.json();
+        assertEquals(7042, doc.get("target").get("id").asInt());
+        JsonNode last = doc.get("rows").get(doc.get("rows").size() - 1);
+        assertEquals(30, last.get("layer").asInt());
+        assertEquals(" Paris", last.get("top").get(0).get("text").asText());
+        assertEquals(1, last.get("target_rank").asInt());
+
+        RunCommandTest.Result several = RunCommandTest.owb("lens", model, "--prompt", "The capital of France is",
+                "--target", " Parisian capitals", "--json");
+        assertEquals(0, several.status(), several.err());
+        assertTrue(several.err().contains("using the first"), several.err());
+        assertTrue(several.json().get("target").get("note").asText().contains("encodes to"));
+    }
 }
