@@ -21,7 +21,8 @@ public final class Main {
 
     static {
         for (Command c : List.of(new AuditCommand(), new ServeCommand(), new DemoCommand(),
-                new BenchCommand(), new RunCommand(), new DiffCommand())) {
+                new BenchCommand(), new RunCommand(), new LensCommand(), new AttentionCommand(),
+                new DiffCommand())) {
             COMMANDS.put(c.name(), c);
         }
     }

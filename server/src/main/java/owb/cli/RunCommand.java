@@ -103,10 +103,10 @@ final class RunCommand implements Command, ArgsSpec {
 
     // ---- input ---------------------------------------------------------------------------------------
 
-    private record TokenizerOrReason(Tokenizer tokenizer, String reason) {}
+    record TokenizerOrReason(Tokenizer tokenizer, String reason) {}
 
     /** tokenizer.json beside safetensors weights, or the tokenizer a GGUF file describes. */
-    private static TokenizerOrReason tokenizer(Checkpoint checkpoint) {
+    static TokenizerOrReason tokenizer(Checkpoint checkpoint) {
         try {
             if (checkpoint.format() == Checkpoint.Format.GGUF) {
                 if (!checkpoint.metadata().containsKey("tokenizer.ggml.model")) {
@@ -124,14 +124,14 @@ final class RunCommand implements Command, ArgsSpec {
         }
     }
 
-    private static int[] encode(TokenizerOrReason t, String prompt) {
+    static int[] encode(TokenizerOrReason t, String prompt) {
         if (t.tokenizer == null) throw new ModelException(t.reason + "; give token ids with --tokens instead of --prompt");
         int[] tokens = t.tokenizer.encode(prompt, true);
         if (tokens.length == 0) throw new ModelException("the prompt encodes to no tokens");
         return tokens;
     }
 
-    private static int[] parseTokens(String list) {
+    static int[] parseTokens(String list) {
         List<Integer> ids = new ArrayList<>();
         for (String part : list.split(",", -1)) {
             String s = part.strip();
@@ -147,7 +147,7 @@ final class RunCommand implements Command, ArgsSpec {
     // ---- output --------------------------------------------------------------------------------------
 
     /** A token's text as the tokenizer spells it, or {@code <id>} without one. */
-    private record TokenTexts(Tokenizer tokenizer) {
+    record TokenTexts(Tokenizer tokenizer) {
         String text(int id) {
             if (tokenizer == null) return "<" + id + ">";
             try {
@@ -242,7 +242,7 @@ final class RunCommand implements Command, ArgsSpec {
         out.println(mapper.writeValueAsString(doc));
     }
 
-    private static List<Map<String, Object>> tokenList(int[] ids, TokenTexts texts) {
+    static List<Map<String, Object>> tokenList(int[] ids, TokenTexts texts) {
         List<Map<String, Object>> list = new ArrayList<>();
         for (int id : ids) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -273,7 +273,7 @@ final class RunCommand implements Command, ArgsSpec {
     }
 
     /** Text in double quotes with control characters escaped, so spaces and newlines show. */
-    private static String quote(String s) {
+    static String quote(String s) {
         StringBuilder sb = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             switch (c) {

@@ -27,6 +27,31 @@ final class Gpt2Model implements LanguageModel {
     public ModelConfig config() { return cfg; }
 
     @Override
+    public float[] unembedResidual(float[] resid, int n) {
+        if (n < 1 || resid.length != n * cfg.dModel()) throw new IllegalArgumentException("resid must be [n, d_model]");
+        float[] normed = w.lnFinal().forward(resid, n, Hooks.none(), "ln_final");
+        return Unembedding.logits(w.unembed(), normed, n, cfg.dModel(), true);
+    }
+
+    @Override
+    public FinalNorm finalNorm() { return FinalNorm.of(w.lnFinal()); }
+
+    @Override
+    public float[] unembeddingRow(int token) { return Unembedding.row(w.unembed(), token); }
+
+    @Override
+    public float[] headOutputs(int layer, float[] z) {
+        if (z.length != cfg.nHeads() * cfg.dHead()) throw new IllegalArgumentException("z must be [heads, d_head]");
+        return w.layers().get(layer).attnOut().groupProducts(z, cfg.nHeads());
+    }
+
+    @Override
+    public float[] attentionOutputBias(int layer) {
+        float[] bias = w.layers().get(layer).attnOut().bias();
+        return bias == null ? new float[cfg.dModel()] : bias.clone();
+    }
+
+    @Override
     public float[] forward(int[] tokens, KvCache cache, Hooks hooks, boolean allPositions) {
         int n = tokens.length;
         int start = cache.length();

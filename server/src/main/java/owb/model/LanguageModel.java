@@ -29,6 +29,31 @@ public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
         return forward(tokens, Hooks.none());
     }
 
+    /**
+     * The model's own final norm (its weight and bias) then its unembedding, applied without hooks
+     * to residual-stream vectors resid [n, d_model] (the logit lens). For the last block's
+     * {@code hook_resid_post} this gives {@link #forward}'s logits.
+     *
+     * @return logits [n, d_vocab]
+     */
+    float[] unembedResidual(float[] resid, int n);
+
+    /** The final norm's parameters (for direct logit attribution). */
+    FinalNorm finalNorm();
+
+    /** Row {@code token} of the unembedding W_U [d_vocab, d_model]: logit = final-norm output · row. */
+    float[] unembeddingRow(int token);
+
+    /**
+     * Each head's write into the residual stream at one position: z [heads, d_head] (one position
+     * of {@code blocks.L.attn.hook_z}) to [heads, d_model], z_h · W_O[h] without the output bias.
+     * The rows sum to {@code hook_attn_out} minus {@link #attentionOutputBias}.
+     */
+    float[] headOutputs(int layer, float[] z);
+
+    /** The attention output projection's bias [d_model] (zeros when it has none). */
+    float[] attentionOutputBias(int layer);
+
     /** Greedy continuation: the {@code count} tokens that follow {@code prompt} (no stop at end-of-sequence). */
     default int[] generate(int[] prompt, int count) {
         return generate(prompt, count, Hooks.none());

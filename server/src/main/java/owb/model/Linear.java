@@ -9,6 +9,16 @@ sealed interface Linear permits StoredLinear, Conv1dLinear {
 
     int out();
 
+    /** The bias [out], or null. */
+    float[] bias();
+
+    /**
+     * One input vector x [in] split into {@code groups} equal slices (attention heads): row g of
+     * the result [groups, out] is slice g of x times the matching columns of Wᵀ, without the bias,
+     * so the rows sum to apply(x) - bias.
+     */
+    float[] groupProducts(float[] x, int groups);
+
     /** y [m, out] (overwritten) from x [m, in]. */
     void apply(float[] x, int m, float[] y);
 

@@ -1,0 +1,60 @@
+package owb.cli;
+
+import java.util.OptionalInt;
+
+import owb.checkpoint.Checkpoint;
+import owb.model.ModelException;
+import owb.probe.AttentionSummary;
+import owb.tokenizer.Tokenizer;
+
+/** The --prompt / --tokens input of the probe commands, with the model's tokenizer for display. */
+record PromptTokens(int[] ids, RunCommand.TokenTexts texts, RunCommand.TokenizerOrReason tokenizer) {
+
+    static void checkOptions(Args args) {
+        String prompt = args.option("prompt", null);
+        if ((prompt == null) == (args.option("tokens", null) == null)) throw new UsageException("give either --prompt or --tokens");
+        if (prompt != null && prompt.isEmpty()) throw new UsageException("--prompt is empty");
+    }
+
+    static PromptTokens of(Args args, Checkpoint checkpoint) {
+        RunCommand.TokenizerOrReason tokenizer = RunCommand.tokenizer(checkpoint);
+        String prompt = args.option("prompt", null);
+        int[] ids = prompt != null ? RunCommand.encode(tokenizer, prompt) : RunCommand.parseTokens(args.option("tokens", null));
+        return new PromptTokens(ids, new RunCommand.TokenTexts(tokenizer.tokenizer()), tokenizer);
+    }
+
+    /**
+     * {@link AttentionSummary#inductionPrompt}: {@code length} random ids below the tokenizer's
+     * vocabulary (or {@code dVocab}), twice, after the tokenizer's BOS when it has one.
+     */
+    static PromptTokens induction(Checkpoint checkpoint, long seed, int length, int dVocab) {
+        RunCommand.TokenizerOrReason tokenizer = RunCommand.tokenizer(checkpoint);
+        Tokenizer t = tokenizer.tokenizer();
+        int vocab = t == null ? dVocab : Math.min(dVocab, t.vocabSize());
+        int[] ids = AttentionSummary.inductionPrompt(seed, length, vocab, t == null ? OptionalInt.empty() : t.bos());
+        return new PromptTokens(ids, new RunCommand.TokenTexts(t), tokenizer);
+    }
+
+    /** A target token: {@code #ID}, a token string as the vocabulary spells it, or text whose first token is taken. */
+    record Target(int id, String note) {}
+
+    Target target(String spec) {
+        if (spec.startsWith("#")) {
+            try {
+                return new Target(Integer.parseInt(spec.substring(1)), null);
+            } catch (NumberFormatException e) {
+                throw new UsageException("--target #ID expects a token id, got '" + spec + "'");
+            }
+        }
+        if (tokenizer.tokenizer() == null) {
+            throw new ModelException(tokenizer.reason() + "; give the target as #ID");
+        }
+        OptionalInt exact = tokenizer.tokenizer().tokenId(spec);
+        if (exact.isPresent()) return new Target(exact.getAsInt(), null);
+        int[] encoded = tokenizer.tokenizer().encode(spec, false);
+        if (encoded.length == 0) throw new UsageException("--target '" + spec + "' encodes to no tokens");
+        String note = encoded.length == 1 ? null : "--target " + RunCommand.quote(spec) + " encodes to " + encoded.length
+                + " tokens; using the first, " + encoded[0] + ":" + RunCommand.quote(texts.text(encoded[0]));
+        return new Target(encoded[0], note);
+    }
+}

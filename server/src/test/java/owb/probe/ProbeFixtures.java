@@ -1,0 +1,48 @@
+package owb.probe;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import owb.checkpoint.Checkpoint;
+import owb.checkpoint.Checkpoints;
+import owb.checkpoint.TensorEntry;
+import owb.tensor.TensorReader;
+import owb.testing.GgufFixtures;
+
+/** The tiny model fixtures (samples/fixtures/models/README.md), generated when a test runs without them. */
+final class ProbeFixtures {
+    private ProbeFixtures() {}
+
+    static synchronized Path model(String name) {
+        String property = System.getProperty("owb.fixtures");
+        Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
+        Path models = root.resolve("models");
+        if (!Files.isRegularFile(models.resolve("qwen2/model.safetensors"))) {
+            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_model_fixtures.py", "weights",
+                    models.toString()));
+        }
+        return models.resolve(name);
+    }
+
+    /** Every tensor of an expected*.safetensors file, as floats (token ids too: they are small). */
+    static Map<String, float[]> expected(Path file) {
+        try (Checkpoint c = Checkpoints.open(file)) {
+            Map<String, float[]> out = new LinkedHashMap<>();
+            for (TensorEntry t : c.tensors()) out.put(t.name(), TensorReader.readAll(t));
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static int[] ids(float[] values) {
+        int[] ids = new int[values.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = (int) values[i];
+        return ids;
+    }
+}
