@@ -422,19 +422,19 @@ public final class ForwardBenchmark {
             sb.append(String.format(Locale.ROOT, "owb bench forward: SmolLM2-135M-Instruct, %d threads, median of %d runs"
                     + " after 1 warm-up; load average %s before, %s after%n", o.threads, o.repeat,
                     fmtLoad(loadBefore), fmtLoad(loadAfter)));
-            sb.append(String.format(Locale.ROOT, "%-32s %6s %10s %12s %14s%n", "configuration", "tokens", "tok/s",
-                    "tok/cpu-s", "owb/peer"));
+            sb.append(String.format(Locale.ROOT, "%-32s %6s %10s %12s %14s %14s%n", "configuration", "tokens", "tok/s",
+                    "tok/cpu-s", "owb/peer", "owb/peer cpu"));
             for (int n : o.lengths) {
-                row(sb, "owb F32 (all logits)", n, own("owb-f32", n, false), own("owb-f32", n, true), null);
-                row(sb, "owb F32 + patterns", n, own("owb-f32-patterns", n, false), own("owb-f32-patterns", n, true), null);
-                row(sb, "owb Q4_1 (last logits)", n, own("owb-q4_1", n, false), own("owb-q4_1", n, true), null);
-                row(sb, "owb Q4_1 + patterns", n, own("owb-q4_1-patterns", n, false), own("owb-q4_1-patterns", n, true), null);
+                row(sb, "owb F32 (all logits)", n, own("owb-f32", n, false), own("owb-f32", n, true), null, null);
+                row(sb, "owb F32 + patterns", n, own("owb-f32-patterns", n, false), own("owb-f32-patterns", n, true), null, null);
+                row(sb, "owb Q4_1 (last logits)", n, own("owb-q4_1", n, false), own("owb-q4_1", n, true), null, null);
+                row(sb, "owb Q4_1 + patterns", n, own("owb-q4_1-patterns", n, false), own("owb-q4_1-patterns", n, true), null, null);
                 if (peers != null) {
-                    peerRow(sb, "transformers eager", "transformers-eager", n, own("owb-f32", n, false));
+                    peerRow(sb, "transformers eager", "transformers-eager", n, "owb-f32");
                     peerRow(sb, "transformers eager + attentions", "transformers-eager-attentions", n,
-                            own("owb-f32-patterns", n, false));
-                    peerRow(sb, "transformers sdpa", "transformers-sdpa", n, own("owb-f32", n, false));
-                    peerRow(sb, "llama.cpp Q4_1", "llama.cpp-q4_1", n, own("owb-q4_1", n, false));
+                            "owb-f32-patterns");
+                    peerRow(sb, "transformers sdpa", "transformers-sdpa", n, "owb-f32");
+                    peerRow(sb, "llama.cpp Q4_1", "llama.cpp-q4_1", n, "owb-q4_1");
                 }
             }
             sb.append(String.format(Locale.ROOT, "%nhook capture overhead (every attention pattern):%n"));
@@ -452,7 +452,7 @@ public final class ForwardBenchmark {
             }
             sb.append(String.format(Locale.ROOT, "%ntargets (issue 3):%n"));
             for (Map<String, Object> t : targets()) {
-                sb.append(String.format(Locale.ROOT, "  %-60s %-28s %s%n", t.get("target"), t.get("measured"),
+                sb.append(String.format(Locale.ROOT, "  %-56s %-32s %s%n", t.get("target"), t.get("measured"),
                         t.get("met") == null ? "n/a" : (Boolean) t.get("met") ? "MET" : "NOT MET"));
             }
             return sb.toString();
@@ -464,12 +464,16 @@ public final class ForwardBenchmark {
             List<Map<String, Object>> out = new ArrayList<>();
             for (int n : o.lengths) {
                 double ratio = own("owb-f32-patterns", n, false) / peer("transformers-eager-attentions", n, "tokens_per_s_median");
-                out.add(target("F32+patterns >= PyTorch eager+attentions / 1.25 @" + n, "owb/torch " + fmtRatio(ratio),
+                double cpu = own("owb-f32-patterns", n, true) / peer("transformers-eager-attentions", n, "tokens_per_cpu_s_median");
+                out.add(target("F32+patterns >= PyTorch eager+attentions / 1.25 @" + n,
+                        "owb/torch " + fmtRatio(ratio) + " (CPU " + fmtRatio(cpu) + ")",
                         Double.isNaN(ratio) ? null : ratio >= 1 / 1.25));
             }
             for (int n : o.lengths) {
                 double ratio = own("owb-q4_1", n, false) / peer("llama.cpp-q4_1", n, "tokens_per_s_median");
-                out.add(target("Q4_1 >= 0.5 x llama.cpp @" + n, "owb/llama.cpp " + fmtRatio(ratio),
+                double cpu = own("owb-q4_1", n, true) / peer("llama.cpp-q4_1", n, "tokens_per_cpu_s_median");
+                out.add(target("Q4_1 >= 0.5 x llama.cpp @" + n,
+                        "owb/llama.cpp " + fmtRatio(ratio) + " (CPU " + fmtRatio(cpu) + ")",
                         Double.isNaN(ratio) ? null : ratio >= 0.5));
             }
             for (int n : o.lengths) {
@@ -492,15 +496,18 @@ public final class ForwardBenchmark {
             return m;
         }
 
-        private void row(StringBuilder sb, String label, int n, double rate, double cpuRate, String ratio) {
-            sb.append(String.format(Locale.ROOT, "%-32s %6d %10.1f %12s %14s%n", label, n, rate,
-                    Double.isNaN(cpuRate) ? "-" : String.format(Locale.ROOT, "%.1f", cpuRate), ratio == null ? "" : ratio));
+        private void row(StringBuilder sb, String label, int n, double rate, double cpuRate, String ratio,
+                         String cpuRatio) {
+            sb.append(String.format(Locale.ROOT, "%-32s %6d %10.1f %12s %14s %14s%n", label, n, rate,
+                    Double.isNaN(cpuRate) ? "-" : String.format(Locale.ROOT, "%.1f", cpuRate), ratio == null ? "" : ratio,
+                    cpuRatio == null ? "" : cpuRatio));
         }
 
-        private void peerRow(StringBuilder sb, String label, String config, int n, double ownRate) {
+        /** A peer's row, with owb's configuration {@code ownConfig} over the peer (wall and CPU). */
+        private void peerRow(StringBuilder sb, String label, String config, int n, String ownConfig) {
             double rate = peer(config, n, "tokens_per_s_median");
             double cpu = peer(config, n, "tokens_per_cpu_s_median");
-            row(sb, label, n, rate, cpu, Double.isNaN(rate) ? "-" : fmtRatio(ownRate / rate));
+            row(sb, label, n, rate, cpu, fmtRatio(own(ownConfig, n, false) / rate), fmtRatio(own(ownConfig, n, true) / cpu));
         }
 
         Map<String, Object> json() {
