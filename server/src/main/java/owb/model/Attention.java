@@ -63,12 +63,20 @@ final class Attention {
             }
         });
         hooks.at(scoresName, att, s.heads, n, t);
+        // masked keys (outside [firstKey, lastKey]) skip the softmax and the mix: their pattern entry is 0
         IntStream.range(0, s.heads).parallel().forEach(h -> {
-            for (int i = 0; i < n; i++) softmax(att, (h * n + i) * t, 0, t);
+            for (int i = 0; i < n; i++) {
+                int at = (h * n + i) * t;
+                int from = s.firstKey(i);
+                int to = s.lastKey(i) + 1;
+                softmax(att, at, from, to);
+                Arrays.fill(att, at, at + from, 0f);
+                Arrays.fill(att, at + to, at + t, 0f);
+            }
         });
-        hooks.at(patternName, att, s.heads, n, t);
+        hooks.atUnchanged(patternName, att, s.heads, n, t);
         IntStream.range(0, s.heads).parallel().forEach(h -> {
-            for (int i = 0; i < n; i++) mix(att, (h * n + i) * t, values, s, h, i, 0, t, z);
+            for (int i = 0; i < n; i++) mix(att, (h * n + i) * t, values, s, h, i, s.firstKey(i), s.lastKey(i) + 1, z);
         });
         return z;
     }

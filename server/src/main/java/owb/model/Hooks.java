@@ -79,6 +79,19 @@ public final class Hooks {
      * buffer; interventions change it in place.
      */
     public void at(String name, float[] data, int... shape) {
+        at(name, data, true, shape);
+    }
+
+    /**
+     * A hook point whose buffer the model only reads after this call (and never reuses), so that a
+     * capture may keep {@code data} itself instead of a copy: the attention pattern, tens of MB a layer
+     * on long prompts, where copying it was a large share of what capturing patterns cost.
+     */
+    void atUnchanged(String name, float[] data, int... shape) {
+        at(name, data, false, shape);
+    }
+
+    private void at(String name, float[] data, boolean copyOnCapture, int... shape) {
         if (!wants(name)) return;
         Activation view = new Activation(data, shape);
         for (Intervention i : interventions) {
@@ -86,7 +99,7 @@ public final class Hooks {
         }
         for (Pattern p : captures) {
             if (p.matcher(name).matches()) {
-                cache.put(name, view.copy());
+                cache.put(name, copyOnCapture ? view.copy() : view);
                 break;
             }
         }
