@@ -21,7 +21,7 @@ import owb.report.Npy;
  * time is extrapolated by (n/m)³ (the SVD's cost order), stated as such. The errors are those of
  * the randomized top-10 singular values against the full SVD of the same matrix.
  *
- * <p>usage: java owb.bench.DiffBenchmark [N [M [PYTHON]]] (defaults 4096, 1024, /work/main/.venv/bin/python)
+ * <p>usage: owb bench diff [--size N] [--ejml-size M] [--python PY] (defaults 4096, 1024, the test venv)
  */
 public final class DiffBenchmark {
     private DiffBenchmark() {}
@@ -29,10 +29,15 @@ public final class DiffBenchmark {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 4096;
         int m = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
-        String python = args.length > 2 ? args[2] : "/work/main/.venv/bin/python";
+        String python = args.length > 2 ? args[2] : ".venv/bin/python";
+        run(n, m, python, System.out);
+    }
+
+    /** Times n×n randomized, n×n numpy and m×m EJML; prints the table to {@code out}. */
+    public static void run(int n, int m, String python, java.io.PrintStream out) throws Exception {
         int rank = 16;
         double noise = 1e-4;
-        System.out.printf(Locale.ROOT, "delta: %dx%d, rank-%d + N(0, %.0e) noise; %d cores (%s %s)%n",
+        out.printf(Locale.ROOT, "delta: %dx%d, rank-%d + N(0, %.0e) noise; %d cores (%s %s)%n",
                 n, n, rank, noise, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
                 System.getProperty("java.version"));
         float[] a = synthetic(n, rank, noise, 7);
@@ -60,18 +65,18 @@ public final class DiffBenchmark {
             Files.deleteIfExists(file);
         }
 
-        System.out.printf(Locale.ROOT, "owb randomized top-64 (k=64, p=%d, q=%d), %dx%d: %8.2f s%n",
+        out.printf(Locale.ROOT, "owb randomized top-64 (k=64, p=%d, q=%d), %dx%d: %8.2f s%n",
                 LowRank.OVERSAMPLING, LowRank.POWER_ITERATIONS, n, n, randomizedS);
-        System.out.printf(Locale.ROOT, "numpy linalg.svd (values only), %dx%d:            %8.2f s%n", n, n, numpyS);
-        System.out.printf(Locale.ROOT, "owb randomized top-64, %dx%d:                     %8.2f s%n", m, m, smallRandomizedS);
-        System.out.printf(Locale.ROOT, "EJML full SVD (values only), %dx%d:               %8.2f s"
+        out.printf(Locale.ROOT, "numpy linalg.svd (values only), %dx%d:            %8.2f s%n", n, n, numpyS);
+        out.printf(Locale.ROOT, "owb randomized top-64, %dx%d:                     %8.2f s%n", m, m, smallRandomizedS);
+        out.printf(Locale.ROOT, "EJML full SVD (values only), %dx%d:               %8.2f s"
                         + "  -> %dx%d extrapolated x(n/m)^3: ~%.0f s (not measured)%n",
                 m, m, ejmlS, n, n, ejmlS * Math.pow((double) n / m, 3));
-        System.out.printf(Locale.ROOT, "top-10 max relative error, randomized vs numpy (%d):  %.2e%n", n,
+        out.printf(Locale.ROOT, "top-10 max relative error, randomized vs numpy (%d):  %.2e%n", n,
                 maxRelError(big.singularValues(), numpy));
-        System.out.printf(Locale.ROOT, "top-10 max relative error, randomized vs EJML  (%d):  %.2e%n", m,
+        out.printf(Locale.ROOT, "top-10 max relative error, randomized vs EJML  (%d):  %.2e%n", m,
                 maxRelError(smallRandomized.singularValues(), box(ejml)));
-        System.out.printf(Locale.ROOT, "rank found: %s%d (%s)%n", big.saturated() ? ">=" : "", big.rank(),
+        out.printf(Locale.ROOT, "rank found: %s%d (%s)%n", big.saturated() ? ">=" : "", big.rank(),
                 big.verdict(0.01, n));
     }
 

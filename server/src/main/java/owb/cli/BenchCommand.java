@@ -1,19 +1,23 @@
 package owb.cli;
 
 import owb.bench.AuditBenchmark;
+import owb.bench.DiffBenchmark;
+import owb.bench.ForwardBenchmark;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
-/** {@code owb bench audit ...}: benchmarks against a peer measured in the same run. */
+/** {@code owb bench audit|forward|diff ...}: benchmarks against a peer measured in the same run. */
 final class BenchCommand implements Command, ArgsSpec {
 
     @Override public String name() { return "bench"; }
 
-    @Override public String summary() { return "benchmarks against numpy in the same run (owb bench audit)"; }
+    @Override public String summary() { return "benchmarks against numpy, PyTorch, llama.cpp in the same run (audit, forward, diff)"; }
 
     @Override
     public String usage() {
@@ -27,27 +31,63 @@ final class BenchCommand implements Command, ArgsSpec {
                 ./owb audit FILE --json against the numpy script (skipped with --no-processes).
                 Reports medians of N runs (default 5). Progress on stderr, the table on stdout.
                 numpy runs in PY (default: the .venv that samples/python-env.sh makes).
-                """;
+
+                usage: owb bench diff [--size N] [--ejml-size M] [--python PY]
+
+                Randomized top-64 singular values of an NxN fine-tune delta (default 4096) against
+                numpy's full SVD of it and EJML's full SVD of its leading MxM block (default 1024,
+                time extrapolated by (N/M)^3), in one run, with the error of the top 10 values.
+
+                """ + ForwardBenchmark.usage();
     }
 
-    @Override public Set<String> flags() { return Set.of("no-processes"); }
+    // the union of the three benchmarks' options; each benchmark checks it got only its own
+    private static final Set<String> FORWARD_VALUED = Set.of("lengths", "repeat", "threads", "cold-runs", "json-out", "python");
+    private static final Set<String> FORWARD_FLAGS = Set.of("no-peers");
 
-    @Override public Set<String> valued() { return Set.of("size-gib", "repeat", "dir", "python"); }
+    @Override public Set<String> flags() { return Set.of("no-processes", "no-peers"); }
+
+    @Override public Set<String> valued() {
+        return Set.of("size-gib", "repeat", "dir", "python", "lengths", "threads", "cold-runs", "json-out",
+                "size", "ejml-size");
+    }
 
     @Override
-    public int run(Args args, PrintStream out, PrintStream err) throws IOException, InterruptedException {
-        if (!args.onePositional("benchmark name (audit)").equals("audit")) {
-            throw new UsageException("the only benchmark is 'audit'");
+    public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+        String which = args.onePositional("benchmark name (audit, forward or diff)");
+        Path root = Path.of(System.getProperty("owb.root", ".")).toAbsolutePath().normalize();
+        switch (which) {
+            case "audit" -> { }
+            case "forward" -> { return ForwardBenchmark.run(forwardArgs(args), out, err); }
+            case "diff" -> {
+                String python = args.option("python", System.getProperty("owb.python"));
+                if (python == null) python = pythonFromEnvScript(root);
+                DiffBenchmark.run(args.intOption("size", 4096), args.intOption("ejml-size", 1024), python, out);
+                return 0;
+            }
+            default -> throw new UsageException("unknown benchmark '" + which + "': audit, forward or diff");
         }
         double sizeGib = doubleOption(args, "size-gib", 1);
         int repeat = args.intOption("repeat", 5);
         if (sizeGib <= 0 || repeat < 1) throw new UsageException("--size-gib and --repeat must be positive");
-        Path root = Path.of(System.getProperty("owb.root", ".")).toAbsolutePath().normalize();
         Path dir = Path.of(args.option("dir", root.resolve("samples/generated/bench").toString()));
         String python = args.option("python", System.getProperty("owb.python"));
         if (python == null) python = pythonFromEnvScript(root);
         AuditBenchmark.run(new AuditBenchmark.Options(sizeGib, repeat, dir, root, python, !args.flag("no-processes")), out, err);
         return 0;
+    }
+
+    /** Re-spells the parsed options for ForwardBenchmark, which parses its own command line. */
+    private static List<String> forwardArgs(Args args) {
+        List<String> argv = new ArrayList<>();
+        for (String name : FORWARD_VALUED) {
+            for (String v : args.all(name)) {
+                argv.add("--" + name);
+                argv.add(v);
+            }
+        }
+        for (String name : FORWARD_FLAGS) if (args.flag(name)) argv.add("--" + name);
+        return argv;
     }
 
     private static double doubleOption(Args args, String name, double fallback) {
