@@ -3,11 +3,12 @@ package owb.audit;
 import owb.checkpoint.TensorEntry;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.Set;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
@@ -16,7 +17,9 @@ import java.util.stream.IntStream;
  * Fused tensor statistics with the Vector API ({@code FloatVector.SPECIES_PREFERRED}), in parallel
  * on all cores: tensors larger than one chunk are split into chunks, smaller ones are measured one
  * per thread. See {@link TensorJob} for the two strategies (two vector passes, or a table of
- * 16-bit values) and {@link ReferenceStats} for the scalar definition the kernel is tested against.
+ * 16-bit values), {@link KernelWarmup} for how the vector kernels take over from their scalar
+ * twins once compiled, and {@link ReferenceStats} for the scalar definition the kernel is tested
+ * against.
  */
 public final class StatsKernel {
 
@@ -50,7 +53,7 @@ public final class StatsKernel {
             for (KernelWarmup.Kernel k : job.kernels()) bytesNeeding.merge(k, job.tensor.byteSize(), Long::sum);
         }
         TensorEntry mapped = tensors.stream().filter(t -> t.data().isMapped())
-                .max(java.util.Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
+                .max(Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
         KernelWarmup.request(bytesNeeding, mapped);
         awaitVectorKernels(jobs);
         List<TensorJob> small = jobs.stream().filter(j -> j.chunks == 1).toList();
