@@ -39,8 +39,15 @@ final class ValueTableJob extends TensorJob {
         boolean vector = KernelWarmup.ready(KernelWarmup.Kernel.HASH);
         for (int done = 0; done < n; done += BlockScratch.BLOCK) {
             int count = Math.min(BlockScratch.BLOCK, n - done);
-            hash(c, start + done, count, vector, s);
-            s.copyHalves(tensor.data(), 2 * (start + done), count);
+            long first = start + done;
+            if (vector) {
+                // one read of the data: copy the block, then hash the copy while it is in L1
+                s.copyHalves(tensor.data(), 2 * first, count);
+                addHash(c, VectorKernels.hashBytes(s.halvesView, 0, 2L * count, first));
+            } else {
+                hash(c, first, count, false, s);
+                s.copyHalves(tensor.data(), 2 * first, count);
+            }
             countValues(s.halves, count, table);
         }
         synchronized (total) {
