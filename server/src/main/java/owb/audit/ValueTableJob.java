@@ -18,7 +18,8 @@ final class ValueTableJob extends TensorJob {
     private static final int PATTERNS = 1 << 16;
     private static final ThreadLocal<int[]> TABLE = ThreadLocal.withInitial(() -> new int[PATTERNS]);
 
-    private final long[] total = new long[PATTERNS];
+    /** Counts per bit pattern over the chunks done so far; allocated by the first chunk, dropped once summarised. */
+    private long[] total;
     private TensorStats stats;
 
     ValueTableJob(TensorEntry tensor) {
@@ -50,7 +51,8 @@ final class ValueTableJob extends TensorJob {
             }
             countValues(s.halves, count, table);
         }
-        synchronized (total) {
+        synchronized (this) {
+            if (total == null) total = new long[PATTERNS];
             for (int v = 0; v < PATTERNS; v++) total[v] += table[v];
         }
         java.util.Arrays.fill(table, 0);
@@ -68,6 +70,8 @@ final class ValueTableJob extends TensorJob {
 
     @Override
     void finishPass1() {
+        long[] total = this.total;
+        this.total = null;
         boolean bf16 = tensor.dtype() == DType.BF16;
         float[] value = new float[PATTERNS];
         long nans = 0;
