@@ -54,14 +54,16 @@ final class KernelWarmup {
      */
     private static final int SMALL = 3 * VectorKernels.LANES + 3;
     /**
-     * Cheap calls to pass HotSpot's Tier3InvocationThreshold (200, C1 with profiling), then whole
-     * blocks so that the profile holds the long loops real data runs (C2 compiled from a profile of
-     * one-step loops deoptimises at the first long one and compiles again), then cheap calls up to
-     * the Tier4InvocationThreshold (5000, C2).
+     * HotSpot compiles a method with C1 (and profiling) after 200 calls (Tier3InvocationThreshold),
+     * and with C2 after 5000 calls or after 600 calls that, with their loop iterations, add up to
+     * 15000 (Tier4MinInvocationThreshold, Tier4CompileThreshold). Vector code runs some 500 times
+     * slower in C1 than in C2, at about 60 us a call plus 8 us an iteration here: so 250 cheap
+     * calls reach C1, then 350 calls of 1024 values (32 iterations) reach C2 in a third of the time
+     * 4750 cheap calls would take, and leave long loops in the profile, as real blocks run them.
      */
     private static final int CALLS_TO_C1 = 250;
-    private static final int BLOCK_CALLS = 10;
-    private static final int CALLS_TO_C2 = 5000;
+    private static final int CALLS_TO_C2 = 600;
+    private static final int LONG = 1024;
     /** Values per timed comparison. */
     private static final int TIMED = 512;
     private static final int CALLS_BETWEEN_CHECKS = 200;
@@ -153,8 +155,7 @@ final class KernelWarmup {
     private static void warm(Kernel k, Workload w) {
         long deadline = System.nanoTime() + GIVE_UP_NANOS;
         for (int i = 0; i < CALLS_TO_C1; i++) w.vector(k, SMALL);
-        for (int i = 0; i < BLOCK_CALLS; i++) w.vector(k, BlockScratch.BLOCK);
-        for (int i = CALLS_TO_C1 + BLOCK_CALLS; i < CALLS_TO_C2; i++) w.vector(k, SMALL);
+        for (int i = CALLS_TO_C1; i < CALLS_TO_C2; i++) w.vector(k, LONG);
         int wins = 0;
         while (wins < WINS_NEEDED && System.nanoTime() < deadline) {
             for (int i = 0; i < CALLS_BETWEEN_CHECKS; i++) w.vector(k, SMALL);
@@ -242,9 +243,9 @@ final class KernelWarmup {
             calls++;
             boolean onMapped = (calls & 1) == 0;
             MemorySegment f = onMapped ? mapped : floats;
-            // the synthetic block ends in a NaN: whole blocks and one small call in 64 reach it;
+            // the synthetic block ends in a NaN: one call in 64 reaches it;
             // in mapped data, offsets range over all of it, as real blocks' offsets do
-            long at = n < N && (calls & 63) == 0 ? 4L * (N - n) : 0;
+            long at = (calls & 63) == 0 ? 4L * (N - n) : 0;
             if (onMapped && mapped != floats) at = mappedOffset(calls % 17);
             switch (k) {
                 // hashes run on mapped data and on the int[] copies of 16-bit blocks
