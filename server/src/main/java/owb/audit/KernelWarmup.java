@@ -43,7 +43,8 @@ final class KernelWarmup {
     private static final Deque<Kernel> QUEUE = new ArrayDeque<>();
     /** Kernels queued or being warmed. */
     private static final Set<Kernel> PENDING = EnumSet.noneOf(Kernel.class);
-    private static Thread worker;
+    /** Warm-up threads alive; up to one per core, each warming one kernel at a time. */
+    private static int warmers;
     /** Where the warm-up maps its own view of real data: a tensor of the latest audit. */
     private static TensorEntry mappedSample;
 
@@ -78,23 +79,27 @@ final class KernelWarmup {
     }
 
     /**
-     * Queues the kernels an audit needs for warming on a background thread: one kernel at a time
-     * (each one's C2 compile overlaps the next one's warm-up), those the most bytes need first.
+     * Queues the kernels an audit needs for warming on background threads, those the most bytes
+     * need first; each thread warms one kernel at a time.
      *
+     * @param auditWaits whether the audit waits for the kernels: then its cores are idle and one
+     *                   warm-up thread a core shortens the wait; otherwise one thread, beside the
+     *                   audit's workers on the scalar twins
      * @param mapped a memory-mapped tensor of the audit, or null: the warm-up maps part of its file
      *               read-only in a shared arena of its own, as readers do, and warms the kernels
      *               on it too; C2 code compiled from a profile that saw only heap arrays
      *               deoptimises at the first mapped file
      */
-    static synchronized void request(Map<Kernel, Long> bytesNeeding, TensorEntry mapped) {
+    static synchronized void request(Map<Kernel, Long> bytesNeeding, TensorEntry mapped, boolean auditWaits) {
         if (mapped != null && mapped.byteSize() >= 4L * BlockScratch.BLOCK) mappedSample = mapped;
         List<Kernel> wanted = new ArrayList<>(bytesNeeding.keySet());
         wanted.sort(Comparator.comparing((Kernel k) -> bytesNeeding.get(k)).reversed());
         for (Kernel k : wanted) {
             if (!READY[k.ordinal()] && PENDING.add(k)) QUEUE.add(k);
         }
-        if (!QUEUE.isEmpty() && (worker == null || !worker.isAlive())) {
-            worker = Thread.ofPlatform().daemon().name("owb-kernel-warm-up").start(KernelWarmup::warmQueued);
+        int threads = Math.min(QUEUE.size(), auditWaits ? Runtime.getRuntime().availableProcessors() : 1);
+        for (; warmers < threads; warmers++) {
+            Thread.ofPlatform().daemon().name("owb-kernel-warm-up").start(KernelWarmup::warmQueued);
         }
     }
 
@@ -127,7 +132,7 @@ final class KernelWarmup {
             synchronized (KernelWarmup.class) {
                 k = QUEUE.poll();
                 if (k == null) {
-                    worker = null;
+                    warmers--;
                     return;
                 }
             }

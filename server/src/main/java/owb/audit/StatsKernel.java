@@ -54,8 +54,14 @@ public final class StatsKernel {
         }
         TensorEntry mapped = tensors.stream().filter(t -> t.data().isMapped())
                 .max(Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
-        KernelWarmup.request(bytesNeeding, mapped);
-        awaitVectorKernels(jobs);
+        Set<KernelWarmup.Kernel> awaited = kernelsToAwait(jobs);
+        KernelWarmup.request(bytesNeeding, mapped, !awaited.isEmpty());
+        try {
+            KernelWarmup.await(awaited, WARM_UP_WAIT_NANOS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the kernels warmed up", e);
+        }
         List<TensorJob> small = jobs.stream().filter(j -> j.chunks == 1).toList();
         List<TensorJob> large = jobs.stream().filter(j -> j.chunks > 1).toList();
         try {
@@ -104,7 +110,8 @@ public final class StatsKernel {
     static final long WAIT_FOR_VECTORS_BYTES = 256L << 20;
     static final long WARM_UP_WAIT_NANOS = 10_000_000_000L;
 
-    private static void awaitVectorKernels(List<TensorJob> jobs) {
+    /** The vector kernels worth waiting for: those of the two-pass jobs, when they are large enough. */
+    private static Set<KernelWarmup.Kernel> kernelsToAwait(List<TensorJob> jobs) {
         long bytes = 0;
         Set<KernelWarmup.Kernel> kernels = EnumSet.noneOf(KernelWarmup.Kernel.class);
         for (TensorJob job : jobs) {
@@ -112,13 +119,7 @@ public final class StatsKernel {
             bytes += job.tensor.byteSize();
             kernels.addAll(job.kernels());
         }
-        if (bytes < WAIT_FOR_VECTORS_BYTES) return;
-        try {
-            KernelWarmup.await(kernels, WARM_UP_WAIT_NANOS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the kernels warmed up", e);
-        }
+        return bytes < WAIT_FOR_VECTORS_BYTES ? EnumSet.noneOf(KernelWarmup.Kernel.class) : kernels;
     }
 
     private static volatile ForkJoinPool shared;
