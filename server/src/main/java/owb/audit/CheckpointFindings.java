@@ -207,12 +207,14 @@ final class CheckpointFindings {
         if (architecture.isEmpty()) {
             findings.add(Finding.info(null, checkpoint.format() == Checkpoint.Format.GGUF
                     ? "no general.architecture in the metadata: tensor names and shapes were not checked"
-                    : "no config.json beside the weights: the declared architecture is unknown, tensor names and shapes were not checked"));
+                    : "no config.json beside the weights: the declared architecture is unknown,"
+                            + " tensor names and shapes were not checked"));
             return;
         }
         Architecture a = architecture.get();
         if (!a.knownFamily()) {
-            findings.add(Finding.info(null, "architecture " + a.family() + ": tensor names and shapes are checked for gpt2 and llama only"));
+            findings.add(Finding.info(null, "architecture " + a.family()
+                    + ": tensor names and shapes are checked for gpt2 and llama only"));
             return;
         }
         List<Architecture.ExpectedTensor> expected = a.expectedTensors(checkpoint);

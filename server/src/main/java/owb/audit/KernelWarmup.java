@@ -43,7 +43,8 @@ final class KernelWarmup {
     private static final Deque<Kernel> QUEUE = new ArrayDeque<>();
     /** Kernels queued or being warmed. */
     private static final Set<Kernel> PENDING = EnumSet.noneOf(Kernel.class);
-    private static Thread worker;
+    /** Warm-up threads alive; up to one per core, each warming one kernel at a time. */
+    private static int warmers;
     /** Where the warm-up maps its own view of real data: a tensor of the latest audit. */
     private static TensorEntry mappedSample;
 
@@ -54,14 +55,16 @@ final class KernelWarmup {
      */
     private static final int SMALL = 3 * VectorKernels.LANES + 3;
     /**
-     * Cheap calls to pass HotSpot's Tier3InvocationThreshold (200, C1 with profiling), then whole
-     * blocks so that the profile holds the long loops real data runs (C2 compiled from a profile of
-     * one-step loops deoptimises at the first long one and compiles again), then cheap calls up to
-     * the Tier4InvocationThreshold (5000, C2).
+     * HotSpot compiles a method with C1 (and profiling) after 200 calls (Tier3InvocationThreshold),
+     * and with C2 after 5000 calls or after 600 calls that, with their loop iterations, add up to
+     * 15000 (Tier4MinInvocationThreshold, Tier4CompileThreshold). Vector code runs some 500 times
+     * slower in C1 than in C2, at about 60 us a call plus 8 us an iteration here: so 250 cheap
+     * calls reach C1, then 350 calls of 1024 values (32 iterations) reach C2 in a third of the time
+     * 4750 cheap calls would take, and leave long loops in the profile, as real blocks run them.
      */
     private static final int CALLS_TO_C1 = 250;
-    private static final int BLOCK_CALLS = 10;
-    private static final int CALLS_TO_C2 = 5000;
+    private static final int CALLS_TO_C2 = 600;
+    private static final int LONG = 1024;
     /** Values per timed comparison. */
     private static final int TIMED = 512;
     private static final int CALLS_BETWEEN_CHECKS = 200;
@@ -76,23 +79,27 @@ final class KernelWarmup {
     }
 
     /**
-     * Queues the kernels an audit needs for warming on a background thread: one kernel at a time
-     * (each one's C2 compile overlaps the next one's warm-up), those the most bytes need first.
+     * Queues the kernels an audit needs for warming on background threads, those the most bytes
+     * need first; each thread warms one kernel at a time.
      *
+     * @param auditWaits whether the audit waits for the kernels: then its cores are idle and one
+     *                   warm-up thread a core shortens the wait; otherwise one thread, beside the
+     *                   audit's workers on the scalar twins
      * @param mapped a memory-mapped tensor of the audit, or null: the warm-up maps part of its file
      *               read-only in a shared arena of its own, as readers do, and warms the kernels
      *               on it too; C2 code compiled from a profile that saw only heap arrays
      *               deoptimises at the first mapped file
      */
-    static synchronized void request(Map<Kernel, Long> bytesNeeding, TensorEntry mapped) {
+    static synchronized void request(Map<Kernel, Long> bytesNeeding, TensorEntry mapped, boolean auditWaits) {
         if (mapped != null && mapped.byteSize() >= 4L * BlockScratch.BLOCK) mappedSample = mapped;
         List<Kernel> wanted = new ArrayList<>(bytesNeeding.keySet());
         wanted.sort(Comparator.comparing((Kernel k) -> bytesNeeding.get(k)).reversed());
         for (Kernel k : wanted) {
             if (!READY[k.ordinal()] && PENDING.add(k)) QUEUE.add(k);
         }
-        if (!QUEUE.isEmpty() && (worker == null || !worker.isAlive())) {
-            worker = Thread.ofPlatform().daemon().name("owb-kernel-warm-up").start(KernelWarmup::warmQueued);
+        int threads = Math.min(QUEUE.size(), auditWaits ? Runtime.getRuntime().availableProcessors() : 1);
+        for (; warmers < threads; warmers++) {
+            Thread.ofPlatform().daemon().name("owb-kernel-warm-up").start(KernelWarmup::warmQueued);
         }
     }
 
@@ -125,7 +132,7 @@ final class KernelWarmup {
             synchronized (KernelWarmup.class) {
                 k = QUEUE.poll();
                 if (k == null) {
-                    worker = null;
+                    warmers--;
                     return;
                 }
             }
@@ -153,8 +160,7 @@ final class KernelWarmup {
     private static void warm(Kernel k, Workload w) {
         long deadline = System.nanoTime() + GIVE_UP_NANOS;
         for (int i = 0; i < CALLS_TO_C1; i++) w.vector(k, SMALL);
-        for (int i = 0; i < BLOCK_CALLS; i++) w.vector(k, BlockScratch.BLOCK);
-        for (int i = CALLS_TO_C1 + BLOCK_CALLS; i < CALLS_TO_C2; i++) w.vector(k, SMALL);
+        for (int i = CALLS_TO_C1; i < CALLS_TO_C2; i++) w.vector(k, LONG);
         int wins = 0;
         while (wins < WINS_NEEDED && System.nanoTime() < deadline) {
             for (int i = 0; i < CALLS_BETWEEN_CHECKS; i++) w.vector(k, SMALL);
@@ -196,6 +202,7 @@ final class KernelWarmup {
         /** The audit's own mapped data when there is some, else the heap arrays again. */
         private final MemorySegment mapped;
         private final int[] halfWords = new int[N / 2];
+        private final MemorySegment halfView = MemorySegment.ofArray(halfWords);
         private final long[] rawLongs = new long[N / 2 + 1];
         private final float[] decoded = new float[N];
         private final BinEdges edges = new BinEdges(-0.02f, 0.02f);
@@ -241,12 +248,13 @@ final class KernelWarmup {
             calls++;
             boolean onMapped = (calls & 1) == 0;
             MemorySegment f = onMapped ? mapped : floats;
-            // the synthetic block ends in a NaN: whole blocks and one small call in 64 reach it;
+            // the synthetic block ends in a NaN: one call in 64 reaches it;
             // in mapped data, offsets range over all of it, as real blocks' offsets do
-            long at = n < N && (calls & 63) == 0 ? 4L * (N - n) : 0;
+            long at = (calls & 63) == 0 ? 4L * (N - n) : 0;
             if (onMapped && mapped != floats) at = mappedOffset(calls % 17);
             switch (k) {
-                case HASH -> VectorKernels.hashBytes(f, at, 4L * n, 0);
+                // hashes run on mapped data and on the int[] copies of 16-bit blocks
+                case HASH -> VectorKernels.hashBytes(onMapped ? mapped : halfView, onMapped ? at : 0, 2L * n, 0);
                 case SCAN -> VectorKernels.scanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes);
                 case HASH_AND_SCAN -> VectorKernels.hashAndScanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes, 0, hash);
                 case BINS -> {
@@ -272,7 +280,7 @@ final class KernelWarmup {
 
         void scalar(Kernel k, int n) {
             switch (k) {
-                case HASH -> ScalarKernels.hashBytes(rawLongs, 4L * n, 0);
+                case HASH -> ScalarKernels.hashBytes(rawLongs, 2L * n, 0);
                 case SCAN -> ScalarKernels.scanBlock(values, n, new VectorKernels.BlockStats(0));
                 case HASH_AND_SCAN -> {
                     ScalarKernels.hashBytes(rawLongs, 4L * n, 0);

@@ -3,11 +3,12 @@ package owb.audit;
 import owb.checkpoint.TensorEntry;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.Set;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
@@ -16,7 +17,9 @@ import java.util.stream.IntStream;
  * Fused tensor statistics with the Vector API ({@code FloatVector.SPECIES_PREFERRED}), in parallel
  * on all cores: tensors larger than one chunk are split into chunks, smaller ones are measured one
  * per thread. See {@link TensorJob} for the two strategies (two vector passes, or a table of
- * 16-bit values) and {@link ReferenceStats} for the scalar definition the kernel is tested against.
+ * 16-bit values), {@link KernelWarmup} for how the vector kernels take over from their scalar
+ * twins once compiled, and {@link ReferenceStats} for the scalar definition the kernel is tested
+ * against.
  */
 public final class StatsKernel {
 
@@ -50,9 +53,15 @@ public final class StatsKernel {
             for (KernelWarmup.Kernel k : job.kernels()) bytesNeeding.merge(k, job.tensor.byteSize(), Long::sum);
         }
         TensorEntry mapped = tensors.stream().filter(t -> t.data().isMapped())
-                .max(java.util.Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
-        KernelWarmup.request(bytesNeeding, mapped);
-        awaitVectorKernels(jobs);
+                .max(Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
+        Set<KernelWarmup.Kernel> awaited = kernelsToAwait(jobs);
+        KernelWarmup.request(bytesNeeding, mapped, !awaited.isEmpty());
+        try {
+            KernelWarmup.await(awaited, WARM_UP_WAIT_NANOS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the kernels warmed up", e);
+        }
         List<TensorJob> small = jobs.stream().filter(j -> j.chunks == 1).toList();
         List<TensorJob> large = jobs.stream().filter(j -> j.chunks > 1).toList();
         try {
@@ -101,7 +110,8 @@ public final class StatsKernel {
     static final long WAIT_FOR_VECTORS_BYTES = 256L << 20;
     static final long WARM_UP_WAIT_NANOS = 10_000_000_000L;
 
-    private static void awaitVectorKernels(List<TensorJob> jobs) {
+    /** The vector kernels worth waiting for: those of the two-pass jobs, when they are large enough. */
+    private static Set<KernelWarmup.Kernel> kernelsToAwait(List<TensorJob> jobs) {
         long bytes = 0;
         Set<KernelWarmup.Kernel> kernels = EnumSet.noneOf(KernelWarmup.Kernel.class);
         for (TensorJob job : jobs) {
@@ -109,13 +119,7 @@ public final class StatsKernel {
             bytes += job.tensor.byteSize();
             kernels.addAll(job.kernels());
         }
-        if (bytes < WAIT_FOR_VECTORS_BYTES) return;
-        try {
-            KernelWarmup.await(kernels, WARM_UP_WAIT_NANOS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the kernels warmed up", e);
-        }
+        return bytes < WAIT_FOR_VECTORS_BYTES ? EnumSet.noneOf(KernelWarmup.Kernel.class) : kernels;
     }
 
     private static volatile ForkJoinPool shared;

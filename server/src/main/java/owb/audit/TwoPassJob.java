@@ -1,6 +1,7 @@
 package owb.audit;
 
 import jdk.incubator.vector.IntVector;
+import owb.audit.KernelWarmup.Kernel;
 import owb.checkpoint.DType;
 import owb.checkpoint.TensorEntry;
 import owb.tensor.TensorReader;
@@ -39,12 +40,12 @@ final class TwoPassJob extends TensorJob {
     @Override boolean twoPasses() { return true; }
 
     @Override
-    Set<KernelWarmup.Kernel> kernels() {
+    Set<Kernel> kernels() {
         return switch (tensor.dtype()) {
-            case F32 -> EnumSet.of(KernelWarmup.Kernel.HASH_AND_SCAN, KernelWarmup.Kernel.BINS);
-            case BF16 -> EnumSet.of(KernelWarmup.Kernel.DECODE_BF16, KernelWarmup.Kernel.HASH, KernelWarmup.Kernel.SCAN, KernelWarmup.Kernel.BINS);
-            case F16 -> EnumSet.of(KernelWarmup.Kernel.DECODE_F16, KernelWarmup.Kernel.HASH, KernelWarmup.Kernel.SCAN, KernelWarmup.Kernel.BINS);
-            default -> EnumSet.of(KernelWarmup.Kernel.HASH, KernelWarmup.Kernel.SCAN, KernelWarmup.Kernel.BINS);
+            case F32 -> EnumSet.of(Kernel.HASH_AND_SCAN, Kernel.BINS);
+            case BF16 -> EnumSet.of(Kernel.DECODE_BF16, Kernel.HASH, Kernel.SCAN, Kernel.BINS);
+            case F16 -> EnumSet.of(Kernel.DECODE_F16, Kernel.HASH, Kernel.SCAN, Kernel.BINS);
+            default -> EnumSet.of(Kernel.HASH, Kernel.SCAN, Kernel.BINS);
         };
     }
 
@@ -54,9 +55,9 @@ final class TwoPassJob extends TensorJob {
         long start = chunkStart(c);
         int n = chunkCount(c);
         VectorKernels.BlockStats stats = null;
-        boolean vectorHash = KernelWarmup.ready(KernelWarmup.Kernel.HASH);
-        boolean vectorScan = KernelWarmup.ready(KernelWarmup.Kernel.SCAN);
-        boolean fused = tensor.dtype() == DType.F32 && KernelWarmup.ready(KernelWarmup.Kernel.HASH_AND_SCAN);
+        boolean vectorHash = KernelWarmup.ready(Kernel.HASH);
+        boolean vectorScan = KernelWarmup.ready(Kernel.SCAN);
+        boolean fused = tensor.dtype() == DType.F32 && KernelWarmup.ready(Kernel.HASH_AND_SCAN);
         for (int done = 0; done < n; done += BLOCK) {
             int count = Math.min(BLOCK, n - done);
             if (!fused) hash(c, start + done, count, vectorHash, s);
@@ -121,7 +122,7 @@ final class TwoPassJob extends TensorJob {
         long start = chunkStart(c);
         int n = chunkCount(c);
         long replaced = 0;
-        boolean vector = KernelWarmup.ready(KernelWarmup.Kernel.BINS) && thresholds != null;
+        boolean vector = KernelWarmup.ready(Kernel.BINS) && thresholds != null;
         for (int done = 0; done < n; done += BLOCK) {
             int count = Math.min(BLOCK, n - done);
             load(start + done, count, s, !vector);
@@ -157,7 +158,7 @@ final class TwoPassJob extends TensorJob {
                 if (intoBuffer) s.copyToBuffer(count);
             }
             case BF16 -> {
-                if (KernelWarmup.ready(KernelWarmup.Kernel.DECODE_BF16)) {
+                if (KernelWarmup.ready(Kernel.DECODE_BF16)) {
                     VectorKernels.decodeBf16(data, 2L * first, count, s.floats);
                 } else {
                     s.copyHalves(data, 2L * first, count);
@@ -166,7 +167,7 @@ final class TwoPassJob extends TensorJob {
                 s.pointAtBuffer();
             }
             case F16 -> {
-                if (KernelWarmup.ready(KernelWarmup.Kernel.DECODE_F16)) {
+                if (KernelWarmup.ready(Kernel.DECODE_F16)) {
                     VectorKernels.decodeF16(data, 2L * first, count, s.floats);
                 } else {
                     s.copyHalves(data, 2L * first, count);

@@ -18,7 +18,8 @@ final class ValueTableJob extends TensorJob {
     private static final int PATTERNS = 1 << 16;
     private static final ThreadLocal<int[]> TABLE = ThreadLocal.withInitial(() -> new int[PATTERNS]);
 
-    private final long[] total = new long[PATTERNS];
+    /** Counts per bit pattern over the chunks done so far; allocated by the first chunk, dropped once summarised. */
+    private long[] total;
     private TensorStats stats;
 
     ValueTableJob(TensorEntry tensor) {
@@ -39,11 +40,19 @@ final class ValueTableJob extends TensorJob {
         boolean vector = KernelWarmup.ready(KernelWarmup.Kernel.HASH);
         for (int done = 0; done < n; done += BlockScratch.BLOCK) {
             int count = Math.min(BlockScratch.BLOCK, n - done);
-            hash(c, start + done, count, vector, s);
-            s.copyHalves(tensor.data(), 2 * (start + done), count);
+            long first = start + done;
+            if (vector) {
+                // one read of the data: copy the block, then hash the copy while it is in L1
+                s.copyHalves(tensor.data(), 2 * first, count);
+                addHash(c, VectorKernels.hashBytes(s.halvesView, 0, 2L * count, first));
+            } else {
+                hash(c, first, count, false, s);
+                s.copyHalves(tensor.data(), 2 * first, count);
+            }
             countValues(s.halves, count, table);
         }
-        synchronized (total) {
+        synchronized (this) {
+            if (total == null) total = new long[PATTERNS];
             for (int v = 0; v < PATTERNS; v++) total[v] += table[v];
         }
         java.util.Arrays.fill(table, 0);
@@ -61,6 +70,8 @@ final class ValueTableJob extends TensorJob {
 
     @Override
     void finishPass1() {
+        long[] total = this.total;
+        this.total = null;
         boolean bf16 = tensor.dtype() == DType.BF16;
         float[] value = new float[PATTERNS];
         long nans = 0;

@@ -105,6 +105,24 @@ class AuditorTest {
     }
 
     @Test
+    void identicalLargeBf16TensorsAreFoundToo() {
+        // large 16-bit tensors take the value-table path, which hashes its own copy of each block
+        float[] values = new float[300_000];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(8);
+        for (int i = 0; i < values.length; i++) values[i] = (float) (r.nextGaussian() * 0.02);
+        TestCheckpoints b = new TestCheckpoints(dir);
+        b.values("a.weight", DType.BF16, new long[] {300, 1000}, values);
+        values[12345] += 0.5f;
+        b.values("b.weight", DType.BF16, new long[] {300, 1000}, values);
+        values[12345] -= 0.5f;
+        b.values("c.weight", DType.BF16, new long[] {300, 1000}, values);
+        List<Finding> f = findings(b.safetensors(null));
+        Finding dup = only(f, Severity.WARNING);
+        assertEquals("c.weight", dup.tensor());
+        assertEquals("identical to a.weight (same BF16 bytes, [300, 1000])", dup.message());
+    }
+
+    @Test
     void tiedEmbeddingsStoredTwiceAreInformation() {
         float[] embedding = new float[320 * 64];
         for (int i = 0; i < embedding.length; i++) embedding[i] = (float) Math.cos(i * 0.37);
