@@ -5,8 +5,8 @@ the peer `owb bench audit` measures against.
 
 FILE is a .safetensors (F32, F16, BF16) or .gguf file (any type gguf.quants dequantizes).
 Prints one JSON document: {"tensors": [{"name", "dtype", "shape", "stats"}]} with the same
-statistics as `owb audit --json`; with --timing instead {"bytes": B, "seconds": S}, the file bytes
-measured and the time spent on them (imports and startup excluded). --max-bytes stops reading
+statistics as `owb audit --json`; with --timing instead {"bytes": B, "seconds": S, "cpu_seconds": C}, the file bytes
+measured and the wall and CPU time spent on them (imports and startup excluded). --max-bytes stops reading
 each tensor after about N bytes (quantized tensors dequantize slowly in numpy; a prefix is enough
 to measure throughput).
 
@@ -146,14 +146,16 @@ def main(argv):
     if "--max-bytes" in argv:
         max_bytes = int(argv[argv.index("--max-bytes") + 1])
     start = time.perf_counter()
+    cpu_start = time.process_time()
     measured = 0
     out = []
     for name, dtype, shape, _offset, nbytes, chunks in tensors_of(path, max_bytes):
         out.append({"name": name, "dtype": dtype, "shape": shape, "stats": stats(chunks)})
         measured += nbytes
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     if timing:
-        print(json.dumps({"bytes": measured, "seconds": seconds}))
+        print(json.dumps({"bytes": measured, "seconds": seconds, "cpu_seconds": cpu_seconds}))
     else:
         print(json.dumps({"tensors": out}))
 

@@ -1,13 +1,13 @@
 package owb.audit;
 
 import jdk.incubator.vector.IntVector;
-
 import owb.checkpoint.TensorEntry;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,12 +26,12 @@ import java.util.Set;
  * operation as a boxed, allocating call, hundreds of times slower. Left to real data, the kernels
  * would reach C2 after about 60,000 loop iterations in the interpreter (HotSpot's tier-3 back-edge
  * threshold) and 40,000 more in C1: the first 64 MiB of a cold audit took 6 s instead of 0.1 s.
- * So real data starts on {@link ScalarKernels} (plain Java over arrays, which C1 and C2 compile
- * quickly), while a daemon thread calls the vector kernels on tiny synthetic blocks, reaching
- * HotSpot's invocation thresholds cheaply, and times each against its twin: a kernel takes over
- * once it wins three checks in a row. The twins give bit-identical results, so the switch changes
- * nothing but speed. Where a vector kernel never wins (no usable SIMD, {@code -Xint}), its scalar
- * twin stays in use.
+ * So daemon threads call the vector kernels on small synthetic blocks, reaching HotSpot's
+ * thresholds cheaply, and time each against its scalar twin ({@link ScalarKernels}, plain Java
+ * over arrays, which C1 and C2 compile quickly): a kernel takes over once it wins three checks in
+ * a row. Meanwhile a small audit runs on the scalar twins and a large one waits (see
+ * {@link StatsKernel}). The twins give bit-identical results, so the switch changes nothing but
+ * speed. Where a vector kernel never wins (no usable SIMD, {@code -Xint}), its twin stays in use.
  */
 final class KernelWarmup {
 
@@ -46,7 +46,9 @@ final class KernelWarmup {
     /** Warm-up threads alive; up to one per core, each warming one kernel at a time. */
     private static int warmers;
     /** Where the warm-up maps its own view of real data: a tensor of the latest audit. */
-    private static TensorEntry mappedSample;
+    private static FileRegion mappedSample;
+
+    private record FileRegion(Path file, long offset, long length) {}
 
     /**
      * Values per cheap warm-up call: one step of each kernel's two-vector loop, one of its
@@ -91,7 +93,9 @@ final class KernelWarmup {
      *               deoptimises at the first mapped file
      */
     static synchronized void request(Map<Kernel, Long> bytesNeeding, TensorEntry mapped, boolean auditWaits) {
-        if (mapped != null && mapped.byteSize() >= 4L * BlockScratch.BLOCK) mappedSample = mapped;
+        if (mapped != null && mapped.byteSize() >= 4L * BlockScratch.BLOCK) {
+            mappedSample = new FileRegion(mapped.file(), mapped.fileOffset(), mapped.byteSize());
+        }
         List<Kernel> wanted = new ArrayList<>(bytesNeeding.keySet());
         wanted.sort(Comparator.comparing((Kernel k) -> bytesNeeding.get(k)).reversed());
         for (Kernel k : wanted) {
@@ -104,7 +108,7 @@ final class KernelWarmup {
     }
 
     private static void warmQueued() {
-        TensorEntry sample;
+        FileRegion sample;
         synchronized (KernelWarmup.class) {
             sample = mappedSample;
         }
@@ -113,13 +117,13 @@ final class KernelWarmup {
         }
     }
 
-    /** Up to 4 MiB of the sample tensor's file, mapped read-only; null without a sample or when it cannot be mapped. */
-    private static MemorySegment mapOwnView(TensorEntry sample, Arena arena) {
+    /** Up to 4 MiB of the sample region, mapped read-only; null without a sample or when it cannot be mapped. */
+    private static MemorySegment mapOwnView(FileRegion sample, Arena arena) {
         if (sample == null) return null;
-        long length = Math.min(sample.byteSize(), 4L << 20) / 4 * 4;
+        long length = Math.min(sample.length(), 4L << 20) / 4 * 4;
         try (FileChannel ch = FileChannel.open(sample.file(), StandardOpenOption.READ)) {
-            if (sample.fileOffset() + length > ch.size()) return null;
-            return ch.map(FileChannel.MapMode.READ_ONLY, sample.fileOffset(), length, arena);
+            if (sample.offset() + length > ch.size()) return null;
+            return ch.map(FileChannel.MapMode.READ_ONLY, sample.offset(), length, arena);
         } catch (IOException e) {
             // the audit has its own mapping; the warm-up then warms on heap memory alone
             return null;

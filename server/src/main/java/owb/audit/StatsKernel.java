@@ -30,6 +30,24 @@ public final class StatsKernel {
         return measureAll(List.of(t), sharedPool(), Listener.NONE).getFirst().stats();
     }
 
+    /**
+     * Compiles the vector kernels these tensors need and waits until they are in use (at most
+     * ten seconds): for benchmarks, and for servers that would rather not answer the first audit
+     * on the scalar kernels.
+     */
+    public static void warmUp(List<TensorEntry> tensors) throws InterruptedException {
+        Map<KernelWarmup.Kernel, Long> bytesNeeding = new EnumMap<>(KernelWarmup.Kernel.class);
+        for (TensorEntry t : tensors) {
+            for (KernelWarmup.Kernel k : TensorJob.of(t).kernels()) bytesNeeding.merge(k, t.byteSize(), Long::sum);
+        }
+        KernelWarmup.request(bytesNeeding, largestMapped(tensors), true);
+        KernelWarmup.await(bytesNeeding.keySet(), WARM_UP_WAIT_NANOS);
+    }
+
+    private static TensorEntry largestMapped(List<TensorEntry> tensors) {
+        return tensors.stream().filter(t -> t.data().isMapped()).max(Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
+    }
+
     /** A tensor's statistics and a hash of its bytes (equal bytes, equal hash). */
     record Measurement(TensorStats stats, long contentHash) {}
 
@@ -52,10 +70,8 @@ public final class StatsKernel {
         for (TensorJob job : jobs) {
             for (KernelWarmup.Kernel k : job.kernels()) bytesNeeding.merge(k, job.tensor.byteSize(), Long::sum);
         }
-        TensorEntry mapped = tensors.stream().filter(t -> t.data().isMapped())
-                .max(Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
         Set<KernelWarmup.Kernel> awaited = kernelsToAwait(jobs);
-        KernelWarmup.request(bytesNeeding, mapped, !awaited.isEmpty());
+        KernelWarmup.request(bytesNeeding, largestMapped(tensors), !awaited.isEmpty());
         try {
             KernelWarmup.await(awaited, WARM_UP_WAIT_NANOS);
         } catch (InterruptedException e) {

@@ -2,8 +2,6 @@ package owb.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import owb.audit.AuditProgress;
-import owb.audit.Auditor;
 import owb.audit.StatsKernel;
 import owb.checkpoint.Checkpoint;
 import owb.checkpoint.CheckpointException;
@@ -12,6 +10,7 @@ import owb.checkpoint.TensorEntry;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,9 +58,13 @@ public final class AuditBenchmark {
         new AuditBenchmark(options, log).run(out);
     }
 
-    /** One line of the kernel table; {@code unavailable} says why owb could not read the file, else null. */
-    private record KernelRow(DType dtype, Path file, long bytes, double owbGbps, double numpyGbps, long numpyBytes,
-                             String unavailable) {}
+    /**
+     * One line of the kernel table: throughput per wall second, and per CPU second (what one core
+     * does, which holds still when other processes share the machine); {@code unavailable} says
+     * why owb could not read the file, else null.
+     */
+    private record KernelRow(DType dtype, Path file, long bytes, double owbGbps, double owbGbpsPerCore,
+                             double numpyGbps, double numpyGbpsPerCore, long numpyBytes, String unavailable) {}
 
     private record ProcessRow(Path file, double owbSeconds, double numpySeconds) {}
 
@@ -77,7 +80,8 @@ public final class AuditBenchmark {
             } catch (CheckpointException e) {
                 // a build whose TensorReader lacks this dtype still measures the others
                 log.println("  skipped: " + e.getMessage());
-                kernel.add(new KernelRow(f.dtype(), f.path(), f.tensorBytes(), Double.NaN, Double.NaN, 0, e.getMessage()));
+                kernel.add(new KernelRow(f.dtype(), f.path(), f.tensorBytes(), Double.NaN, Double.NaN, Double.NaN,
+                        Double.NaN, 0, e.getMessage()));
             }
         }
         List<ProcessRow> processes = new ArrayList<>();
@@ -92,26 +96,37 @@ public final class AuditBenchmark {
     private KernelRow measureKernel(BenchFile f) throws IOException, InterruptedException {
         log.println("kernel: " + f.path().getFileName());
         double[] gbps = new double[options.repeat()];
+        double[] perCore = new double[options.repeat()];
         try (Checkpoint c = f.map(Arena.ofShared())) {
             warmPageCache(c);
-            // an audit of this size waits until the vector kernels are compiled: afterwards the
-            // timed runs measure compiled code only
-            Auditor.audit(c, AuditProgress.NONE);
+            StatsKernel.warmUp(c.tensors());
+            timeKernel(c); // every call site compiled too
             for (int r = 0; r < options.repeat(); r++) {
+                long cpu = processCpuNanos();
                 gbps[r] = f.tensorBytes() / timeKernel(c) / 1e9;
-                log.printf(Locale.ROOT, "  run %d: %.2f GB/s%n", r + 1, gbps[r]);
+                perCore[r] = f.tensorBytes() / ((processCpuNanos() - cpu) / 1e9) / 1e9;
+                log.printf(Locale.ROOT, "  run %d: %.2f GB/s, %.2f GB/s per core%n", r + 1, gbps[r], perCore[r]);
             }
         }
         long numpyLimit = f.dtype().quantized() ? NUMPY_QUANTIZED_PREFIX : Long.MAX_VALUE;
         double[] numpy = new double[f.dtype().quantized() ? 1 : Math.min(3, options.repeat())];
+        double[] numpyPerCore = new double[numpy.length];
         long numpyBytes = 0;
         for (int r = 0; r < numpy.length; r++) {
             JsonNode timing = numpyTiming(f.path(), numpyLimit);
             numpyBytes = timing.get("bytes").asLong();
             numpy[r] = numpyBytes / timing.get("seconds").asDouble() / 1e9;
-            log.printf(Locale.ROOT, "  numpy run %d: %.3f GB/s over %d bytes%n", r + 1, numpy[r], numpyBytes);
+            numpyPerCore[r] = numpyBytes / timing.get("cpu_seconds").asDouble() / 1e9;
+            log.printf(Locale.ROOT, "  numpy run %d: %.3f GB/s, %.3f GB/s per core, over %d bytes%n", r + 1, numpy[r],
+                    numpyPerCore[r], numpyBytes);
         }
-        return new KernelRow(f.dtype(), f.path(), f.tensorBytes(), median(gbps), median(numpy), numpyBytes, null);
+        return new KernelRow(f.dtype(), f.path(), f.tensorBytes(), median(gbps), median(perCore), median(numpy),
+                median(numpyPerCore), numpyBytes, null);
+    }
+
+    /** CPU time of every thread of this process (JIT and GC included; both idle once warm). */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** Seconds for the statistics of every tensor. */
@@ -175,19 +190,21 @@ public final class AuditBenchmark {
     }
 
     private void printTable(PrintStream out, List<KernelRow> kernel, List<ProcessRow> processes) throws IOException {
-        out.printf(Locale.ROOT, "owb bench audit, %s, %s, %d cores, %s of tensor data per file, median of %d%n",
-                LocalDate.now(), cpuModel(), Runtime.getRuntime().availableProcessors(),
-                humanGib(kernel.getFirst().bytes()), options.repeat());
+        out.printf(Locale.ROOT, "owb bench audit, %s, %s, %d cores, %s of tensor data per file, median of %d,"
+                + " load average %.1f at the end%n", LocalDate.now(), cpuModel(), Runtime.getRuntime().availableProcessors(),
+                humanGib(kernel.getFirst().bytes()), options.repeat(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         out.println();
-        out.println("statistics kernel, warm page cache (file bytes / s)");
-        out.printf(Locale.ROOT, "%-6s %-24s %10s %12s %8s%n", "dtype", "file", "owb GB/s", "numpy GB/s", "ratio");
+        out.println("statistics kernel, warm page cache (file bytes / s; per core: / CPU s, owb on all cores, numpy on one)");
+        out.printf(Locale.ROOT, "%-6s %-24s %9s %10s %11s %12s %7s%n", "dtype", "file", "owb GB/s", "per core",
+                "numpy GB/s", "per core", "ratio");
         for (KernelRow k : kernel) {
             if (k.unavailable() != null) {
                 out.printf(Locale.ROOT, "%-6s %-24s %s%n", k.dtype().label(), k.file().getFileName(), "not measured: " + k.unavailable());
                 continue;
             }
-            out.printf(Locale.ROOT, "%-6s %-24s %10.2f %12.3f %7.1fx%s%n", k.dtype().label(), k.file().getFileName(),
-                    k.owbGbps(), k.numpyGbps(), k.owbGbps() / k.numpyGbps(),
+            out.printf(Locale.ROOT, "%-6s %-24s %9.2f %10.2f %11.3f %12.3f %6.1fx%s%n", k.dtype().label(),
+                    k.file().getFileName(), k.owbGbps(), k.owbGbpsPerCore(), k.numpyGbps(), k.numpyGbpsPerCore(),
+                    k.owbGbps() / k.numpyGbps(),
                     k.dtype().quantized() ? "  (numpy on the first " + (NUMPY_QUANTIZED_PREFIX >> 20) + " MiB of each tensor)" : "");
         }
         if (!processes.isEmpty()) {
