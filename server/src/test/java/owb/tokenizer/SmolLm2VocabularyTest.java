@@ -1,5 +1,8 @@
 package owb.tokenizer;
 
+import owb.checkpoint.Checkpoint;
+import owb.checkpoint.Checkpoints;
+import owb.testing.GgufFixtures;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -8,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.OptionalInt;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -21,6 +25,16 @@ class SmolLm2VocabularyTest {
         Path metadata = TokenizerFixtures.folder().resolve("smollm2-gguf.metadata.json");
         assumeTrue(Files.isRegularFile(metadata), "no SmolLM2 GGUF was found when the fixtures were made");
         smollm2 = Tokenizer.fromGgufMetadata(TokenizerFixtures.ggufMetadata(metadata));
+    }
+
+    @Test
+    void theRealGgufReaderGivesTheSameTokenizerAsTheMetadataDump() throws Exception {
+        String corpus = Files.readString(GgufFixtures.repoRoot().resolve("samples/tokenizer_corpus.txt"));
+        try (Checkpoint gguf = Checkpoints.open(GgufFixtures.smollm2())) {
+            Tokenizer fromReader = Tokenizer.fromGgufMetadata(gguf.metadata());
+            assertEquals(smollm2.vocabSize(), fromReader.vocabSize());
+            assertArrayEquals(smollm2.encode(corpus, true), fromReader.encode(corpus, true));
+        }
     }
 
     @Test
