@@ -51,6 +51,9 @@ final class Args {
 
     List<String> positionals() { return positionals; }
 
+    /** The names of the options given, without dashes. */
+    Set<String> optionNames() { return options.keySet(); }
+
     boolean flag(String name) { return options.containsKey(name); }
 
     String option(String name, String fallback) {

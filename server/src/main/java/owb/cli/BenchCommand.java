@@ -41,7 +41,9 @@ final class BenchCommand implements Command, ArgsSpec {
                 """ + ForwardBenchmark.usage();
     }
 
-    // the union of the three benchmarks' options; each benchmark checks it got only its own
+    // Args is parsed with the union of the three benchmarks' options; run() rejects another's
+    private static final Set<String> AUDIT_OPTIONS = Set.of("size-gib", "repeat", "dir", "python", "no-processes");
+    private static final Set<String> DIFF_OPTIONS = Set.of("size", "ejml-size", "python");
     private static final Set<String> FORWARD_VALUED = Set.of("lengths", "repeat", "threads", "cold-runs", "json-out", "python");
     private static final Set<String> FORWARD_FLAGS = Set.of("no-peers");
 
@@ -56,25 +58,47 @@ final class BenchCommand implements Command, ArgsSpec {
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
         String which = args.onePositional("benchmark name (audit, forward or diff)");
         Path root = Path.of(System.getProperty("owb.root", ".")).toAbsolutePath().normalize();
-        switch (which) {
-            case "audit" -> { }
-            case "forward" -> { return ForwardBenchmark.run(forwardArgs(args), out, err); }
-            case "diff" -> {
-                String python = args.option("python", System.getProperty("owb.python"));
-                if (python == null) python = pythonFromEnvScript(root);
-                DiffBenchmark.run(args.intOption("size", 4096), args.intOption("ejml-size", 1024), python, out);
-                return 0;
-            }
+        Set<String> own = switch (which) {
+            case "audit" -> AUDIT_OPTIONS;
+            case "diff" -> DIFF_OPTIONS;
+            case "forward" -> union(FORWARD_VALUED, FORWARD_FLAGS);
             default -> throw new UsageException("unknown benchmark '" + which + "': audit, forward or diff");
+        };
+        for (String name : args.optionNames()) {
+            if (!own.contains(name)) throw new UsageException("--" + name + " is not an option of 'owb bench " + which + "'");
         }
+        return switch (which) {
+            case "forward" -> ForwardBenchmark.run(forwardArgs(args), out, err);
+            case "diff" -> runDiff(args, root, out);
+            default -> runAudit(args, root, out, err);
+        };
+    }
+
+    private static int runAudit(Args args, Path root, PrintStream out, PrintStream err) throws Exception {
         double sizeGib = doubleOption(args, "size-gib", 1);
         int repeat = args.intOption("repeat", 5);
         if (sizeGib <= 0 || repeat < 1) throw new UsageException("--size-gib and --repeat must be positive");
         Path dir = Path.of(args.option("dir", root.resolve("samples/generated/bench").toString()));
-        String python = args.option("python", System.getProperty("owb.python"));
-        if (python == null) python = pythonFromEnvScript(root);
-        AuditBenchmark.run(new AuditBenchmark.Options(sizeGib, repeat, dir, root, python, !args.flag("no-processes")), out, err);
+        AuditBenchmark.run(new AuditBenchmark.Options(sizeGib, repeat, dir, root, python(args, root),
+                !args.flag("no-processes")), out, err);
         return 0;
+    }
+
+    private static int runDiff(Args args, Path root, PrintStream out) throws Exception {
+        DiffBenchmark.run(args.intOption("size", 4096), args.intOption("ejml-size", 1024), python(args, root), out);
+        return 0;
+    }
+
+    /** --python, else -Dowb.python, else the test venv samples/python-env.sh makes. */
+    private static String python(Args args, Path root) throws IOException, InterruptedException {
+        String python = args.option("python", System.getProperty("owb.python"));
+        return python != null ? python : pythonFromEnvScript(root);
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /** Re-spells the parsed options for ForwardBenchmark, which parses its own command line. */
