@@ -70,6 +70,7 @@ final class ApiRoutes {
         routes.post("/api/models/{id}/audit", this::startAudit);
         routes.get("/api/jobs/{job_id}", this::jobStatus);
         routes.get("/api/jobs/{job_id}/events", this::jobEvents);
+        new TensorViewRoutes(registry, jobs).register(routes);
 
         routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
         routes.exception(CheckpointException.class,
