@@ -1,0 +1,96 @@
+// Probes: the suites in probes/ (declarative experiments with expected outcomes); run one on the
+// chosen model and read its report.
+import * as api from '../api.js';
+import { h, clear, errorBox, loading, note, progressBar, num, table } from '../ui.js';
+
+const cell = (v) => (typeof v === 'number' ? num(v, 4) : v === null || v === undefined ? '–'
+  : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/** A report of unknown shape, readably: scalars as facts, arrays of objects as tables. */
+function report(value) {
+  if (Array.isArray(value)) {
+    if (value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
+      const keys = [...new Set(value.flatMap((v) => Object.keys(v)))];
+      return table(value, keys.map((k) => ({ key: k, format: cell })), {
+        rowAttrs: (r) => ({ class: r.passed === false || r.pass === false || r.ok === false ? 'sev-error' : null }),
+      });
+    }
+    return h('span', cell(value));
+  }
+  if (value && typeof value === 'object') {
+    const scalars = Object.entries(value).filter(([, v]) => v === null || typeof v !== 'object');
+    const nested = Object.entries(value).filter(([, v]) => v !== null && typeof v === 'object');
+    return h('div',
+      scalars.length ? h('dl.facts', scalars.flatMap(([k, v]) => [h('dt', k), h('dd', cell(v))])) : null,
+      nested.map(([k, v]) => h('div', h('h3', k), report(v))));
+  }
+  return h('span', cell(value));
+}
+
+export default function probesView(el, nav) {
+  let params = {};
+  const listBox = h('div.card', { id: 'probe-list' });
+  const runBox = h('div.card', { id: 'probe-report', hidden: true });
+  el.append(h('h1', 'Probes'), listBox, runBox);
+  let suites = null;
+
+  async function renderList() {
+    clear(listBox, loading('Reading the probe suites…'));
+    try {
+      suites = await api.probes();
+    } catch (e) {
+      suites = null;
+      clear(listBox, errorBox(e, e.status === 404 ? 'This server has no probe suites API yet.' : null));
+      return;
+    }
+    if (!suites.length) {
+      clear(listBox, note('No probe suites found under probes/.'));
+      return;
+    }
+    clear(listBox, h('p.note', 'Each suite is a set of prompts with expected outcomes. Run one on the model picked in the header.'),
+      table(suites, [
+        { key: 'name', className: 'name' },
+        { key: 'instrument' },
+        { key: 'description' },
+        { key: 'run', label: '', format: (v, s) => h('button', { 'data-suite': s.name, onclick: (e) => {
+          e.stopPropagation();
+          nav.go({ ...params, suite: s.name, job: undefined, t: Date.now() });
+        } }, 'Run') },
+      ], { rowAttrs: (s) => ({ class: s.name === params.suite ? 'selected' : null }) }));
+  }
+
+  async function runSuite() {
+    runBox.hidden = false;
+    const bar = progressBar(`running ${params.suite}`);
+    clear(runBox, h('h2', `Suite ${params.suite}`), bar);
+    try {
+      let jobId = params.job;
+      if (!jobId) {
+        const started = await api.runProbe(params.suite, params.model);
+        jobId = started.job_id;
+        params = { ...params, job: jobId, t: undefined };
+        nav.go(params, { replace: true, render: false });
+      }
+      const finished = await api.watchJob(jobId, (s) => bar.update(s));
+      bar.finish(`done: ${params.suite} on ${params.model}`);
+      clear(runBox, h('h2', `Suite ${params.suite}`), bar, report(finished.result),
+        h('details', h('summary', 'the report as JSON'), h('pre.json', JSON.stringify(finished.result, null, 2))));
+    } catch (e) {
+      clear(runBox, h('h2', `Suite ${params.suite}`), errorBox(e));
+    }
+  }
+
+  return {
+    async update(p) {
+      const prev = params;
+      params = { ...p };
+      if (prev.model !== undefined && prev.model !== p.model) params.job = undefined; // a job ran on the old model
+      if (!suites || prev.suite !== p.suite) await renderList();
+      if (p.suite && (prev.suite !== p.suite || prev.model !== p.model || prev.t !== p.t || prev.job !== p.job)) {
+        if (suites) await runSuite();
+      } else if (!p.suite) {
+        runBox.hidden = true;
+      }
+    },
+  };
+}
