@@ -185,9 +185,9 @@ export function spectrumCanvas(values, { width = 420, height = 200, energy } = {
     ctx.stroke();
     ctx.fillText(`1e${d}`, 4, y(10 ** d) + 4);
   }
-  ctx.fillText('index →', width - 60, height - 6);
   ctx.fillText('1', left - 2, height - 6);
-  ctx.fillText(String(values.length), x(values.length - 1) - 12, height - 6);
+  ctx.fillText('singular value index', (left + width) / 2 - 50, height - 6);
+  ctx.fillText(String(values.length), x(values.length - 1) - 6 * String(values.length).length, height - 6);
   ctx.strokeStyle = '#3b6ea5';
   ctx.lineWidth = 2;
   ctx.beginPath();
@@ -208,6 +208,13 @@ export function spectrumCanvas(values, { width = 420, height = 200, energy } = {
     ctx.setLineDash([]);
   }
   return canvas;
+}
+
+/** A colour bar: scale(t) for t from 0 to 1, with its two ends labelled. */
+export function legend(scale, low, high, caption) {
+  return h('div.legend', caption ? h('span', caption) : null, h('span', low),
+    h('div.swatches', Array.from({ length: 11 }, (_, i) => h('span', { style: { background: scale(i / 10) } }))),
+    h('span', high));
 }
 
 /** A table from rows of objects; columns [{key, label, format, className}]. */

@@ -55,7 +55,8 @@ export default function attentionView(el, nav) {
   const controls = h('div');
   const grid = h('div.card', { id: 'head-grid-card', hidden: true });
   const headBox = h('div.card', { id: 'head-view-card', hidden: true });
-  el.append(h('h1', 'Attention'), h('div.card', form.el, status, tokensBox), controls, grid, headBox);
+  el.append(h('h1', 'Attention'), h('div.card', form.el, status, tokensBox), controls,
+    h('div.attention-layout', grid, headBox));
 
   function scoreRange(score) {
     const values = [...state.heads.values()].map((s) => s[score]).filter(Number.isFinite);

@@ -5,7 +5,7 @@
 import * as api from '../api.js';
 import {
   h, clear, errorBox, loading, note, progressBar, num, shapeText, tokenText, viridis, inkOn, tooltip,
-  spectrumCanvas, table,
+  spectrumCanvas, table, legend,
 } from '../ui.js';
 
 const MODULE_ORDER = ['embedding', 'attn.q', 'attn.k', 'attn.v', 'attn.qkv', 'attn.o', 'mlp.gate', 'mlp.up',
@@ -83,6 +83,7 @@ export default function diffView(el, nav) {
       h('h2', 'Relative change ‖Δ‖ / ‖W_base‖ by layer and module'),
       h('p.note', `${changed} of ${current.result.tensors.length} tensors differ. Colour on a log scale `
         + `from ${num(10 ** lo, 2)} to ${num(10 ** hi, 2)}; white is unchanged. Click a cell for its tensors.`),
+      legend(viridis, num(10 ** lo, 2), num(10 ** hi, 2), 'relative change (log scale)'),
       h('div.scroll', h('table.heat.diff-grid', { id: 'diff-grid' },
         h('thead', h('tr', h('th', 'layer'), modules.map((m) => h('th', m)))),
         h('tbody', layers.map((layer) => h('tr', h('th', layer < 0 ? 'outside blocks' : String(layer)),

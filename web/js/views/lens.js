@@ -3,7 +3,7 @@
 // by that token's probability, a target token's probability, the entropy, or the KL divergence
 // to the model's output. Top-k on hover; a clicked cell's detail stays in the URL.
 import * as api from '../api.js';
-import { h, clear, errorBox, loading, note, num, tokenText, viridis, inkOn, tooltip } from '../ui.js';
+import { h, clear, errorBox, loading, note, num, tokenText, viridis, inkOn, tooltip, legend } from '../ui.js';
 import { promptForm, tokenStrip } from './prompt.js';
 
 const MODES = {
@@ -91,6 +91,7 @@ export default function lensView(el, nav) {
       h('p.note', 'Row L reads the residual stream entering block L through the final norm and unembedding; '
         + 'the last row is the model\'s output. Hover a cell for its top tokens; click to keep it.'
         + (lens.target ? ` Target: ${JSON.stringify(lens.target.text ?? lens.target)}.` : '')),
+      legend(viridis, '0', scale === 1 ? '1' : num(scale, 3), MODES[m]),
       h('div.scroll', h('table.heat.lens-grid', { id: 'lens-grid' },
         h('thead', h('tr', h('th', 'layer'), tokens.map((t, i) => h('th.tokhead', { title: `position ${i}` }, tokenText(t.text))))),
         h('tbody', body))));
