@@ -75,7 +75,7 @@ export default function diffView(el, nav) {
     const modules = [...MODULE_ORDER.filter((m) => present.has(m)), ...[...present].filter((m) => !MODULE_ORDER.includes(m))];
     const byCell = new Map(aggregates.map((a) => [`${a.layer},${moduleOf(a)}`, a]));
     const logs = aggregates.map((a) => a.rel_change).filter((v) => v > 0).map(Math.log10);
-    const lo = Math.min(...logs), hi = Math.max(...logs);
+    const lo = logs.length ? Math.min(...logs) : 0, hi = logs.length ? Math.max(...logs) : 0;
     const t = (v) => (v > 0 ? (hi > lo ? (Math.log10(v) - lo) / (hi - lo) : 1) : 0);
     const changed = current.result.tensors.filter((x) => x.status !== 'unchanged').length;
     heat.hidden = false;

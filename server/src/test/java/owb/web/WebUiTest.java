@@ -1,0 +1,328 @@
+package owb.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import owb.http.OwbServer;
+import owb.http.ServerOptions;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The web UI in a real browser: Debian's headless Chromium driven through chromedriver against a
+ * real OwbServer on loopback, serving web/ and the sample models (the tiny fixtures of
+ * -Dowb.fixtures, SmolLM2 of -Dowb.smollm2 when given). Each view loads, shows what it should,
+ * answers a bad input with a readable message, and leaves a screenshot in target/screenshots/.
+ * Skipped when chromium or chromedriver is missing (samples/test-all.sh installs them).
+ */
+class WebUiTest {
+
+    private static final Path CHROMIUM = Path.of(System.getProperty("owb.chromium", "/usr/bin/chromium"));
+    private static final Path CHROMEDRIVER = Path.of(System.getProperty("owb.chromedriver", "/usr/bin/chromedriver"));
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    private static final Duration WAIT = Duration.ofSeconds(90); // a shared CI machine can be slow
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final String PROMPT = "The capital of France is Paris. The capital of France is";
+
+    static OwbServer server;
+    static ChromeDriver browser;
+    static WebDriverWait wait;
+    static JsonNode models;
+
+    @BeforeAll
+    static void start() throws IOException {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "no " + CHROMIUM + " or " + CHROMEDRIVER + ": apt-get install chromium chromium-driver");
+        Path fixtures = Path.of(System.getProperty("owb.fixtures", "../samples/generated"));
+        assumeTrue(Files.isDirectory(fixtures.resolve("models")) && Files.isDirectory(fixtures.resolve("diff")),
+                "no sample models: run samples/make_fixtures.py or pass -Dowb.fixtures");
+        List<Path> roots = new ArrayList<>(List.of(fixtures.resolve("models"), fixtures.resolve("diff")));
+        String smol = System.getProperty("owb.smollm2");
+        if (smol != null && Files.isDirectory(Path.of(smol))) roots.add(Path.of(smol));
+        server = OwbServer.start(new ServerOptions(ServerOptions.LOOPBACK, 0, roots, webFolder(), 4096));
+        assertTrue(server.servesWebUi());
+        models = getJson("/api/models");
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1440,960", "--hide-scrollbars", "--force-device-scale-factor=1");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+        wait = new WebDriverWait(browser, WAIT);
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) browser.quit();
+        if (server != null) server.close();
+    }
+
+    @BeforeEach
+    void blankPage() {
+        browser.get("about:blank"); // so that a hash change below is a fresh page load
+    }
+
+    @Test
+    void modelsViewListsTheModelsAndShowsAnArchitectureCard() throws Exception {
+        String llama = modelId("llama");
+        open("#/models?model=" + llama);
+        WebElement card = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("arch-card")));
+        String text = card.getText();
+        assertTrue(text.contains("family\nllama") || text.contains("family llama"), text);
+        assertTrue(text.contains("layers"), text);
+        assertTrue(text.contains("512"), "vocabulary: " + text);
+        assertFalse(browser.findElements(By.cssSelector("tr[data-model='" + modelId("base") + "']")).isEmpty());
+        screenshot("models");
+    }
+
+    @Test
+    void anUnknownModelInTheUrlGetsAReadableMessage() throws Exception {
+        open("#/tensors?model=no-such-model");
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".error")));
+        assertTrue(error.getText().contains("no model with id 'no-such-model'"), error.getText());
+        screenshot("error-unknown-model");
+    }
+
+    @Test
+    void tensorsViewAuditsAndOpensATensor() throws Exception {
+        String llama = modelId("llama");
+        open("#/tensors?model=" + llama + "&tensor=model.layers.0.self_attn.q_proj.weight");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-tensor='model.embed_tokens.weight']")));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".audit"), "audit done"));
+        WebElement export = browser.findElement(By.id("export-report"));
+        assertTrue(export.getAttribute("href").contains("/audit-report.html?job="), export.getAttribute("href"));
+        assertTrue(browser.getCurrentUrl().contains("job="), "the audit's job is in the URL: " + browser.getCurrentUrl());
+        // the selected tensor's detail: statistics, histogram, heatmap and spectrum
+        wait.until(ExpectedConditions.textToBe(By.id("detail-name"), "model.layers.0.self_attn.q_proj.weight"));
+        wait.until(d -> loaded(d.findElement(By.cssSelector("img.heatmap"))) && loaded(d.findElement(By.cssSelector("img.histogram"))));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#tensor-detail canvas.spectrum")));
+        // the statistics columns filled in from the audit
+        WebElement row = browser.findElement(By.cssSelector("tr[data-tensor='model.embed_tokens.weight']"));
+        assertFalse(row.findElements(By.tagName("td")).get(4).getText().equals("–"), row.getText());
+        screenshot("tensors");
+        // filter and sort
+        WebElement filter = browser.findElement(By.cssSelector("input[type=search]"));
+        filter.sendKeys("q_proj");
+        wait.until(d -> d.findElements(By.cssSelector(".tensor-table tbody tr")).size() == 2);
+        browser.findElement(By.xpath("//th[normalize-space()='abs max']")).click();
+        wait.until(d -> d.getCurrentUrl().contains("sort=abs_max"));
+        // clicking another row selects it and the URL follows
+        browser.findElement(By.cssSelector("tr[data-tensor='model.layers.1.self_attn.q_proj.weight']")).click();
+        wait.until(ExpectedConditions.textToBe(By.id("detail-name"), "model.layers.1.self_attn.q_proj.weight"));
+        assertTrue(browser.getCurrentUrl().contains("tensor=model.layers.1.self_attn.q_proj.weight"));
+    }
+
+    @Test
+    void anEmptyPromptGetsAReadableMessage() throws Exception {
+        open("#/attention?model=" + modelId("llama"));
+        WebElement run = wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("#attention-form button.run")));
+        run.click();
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#view-attention .error")));
+        assertTrue(error.getText().contains("Type a prompt first"), error.getText());
+        screenshot("error-empty-prompt");
+    }
+
+    @Test
+    void attentionViewDrawsEveryHeadAndOpensOne() throws Exception {
+        JsonNode run = runnableModel();
+        String model = run.get("model").asText();
+        int cells = run.get("n_layers").asInt() * run.get("n_heads").asInt();
+        open("#/attention?model=" + model + "&prompt=" + encode(PROMPT) + "&score=induction&layer=1&head=1");
+        wait.until(d -> d.findElements(By.cssSelector("canvas.thumb")).size() == cells);
+        WebElement tokens = browser.findElement(By.id("tokens"));
+        assertEquals(run.get("tokens").size(), tokens.findElements(By.cssSelector(".token")).size());
+        WebElement head = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("head-view")));
+        assertEquals(run.get("tokens").size(), head.findElements(By.cssSelector(".col.left .tok")).size());
+        assertTrue(painted(browser.findElement(By.cssSelector("canvas.thumb"))), "a thumbnail has a pattern drawn");
+        // hovering a query token highlights the keys it attends to
+        new org.openqa.selenium.interactions.Actions(browser)
+                .moveToElement(head.findElements(By.cssSelector(".col.left .tok")).getLast()).perform();
+        wait.until(d -> head.findElements(By.cssSelector(".col.right .tok")).stream()
+                .anyMatch(t -> !t.getCssValue("background-color").equals("rgba(0, 0, 0, 0)")));
+        screenshot("attention");
+        // another head from the grid
+        browser.findElement(By.cssSelector("canvas.thumb[data-layer='0'][data-head='0']")).click();
+        wait.until(ExpectedConditions.textToBe(By.id("head-title"), "Layer 0, head 0"));
+        assertTrue(browser.getCurrentUrl().contains("layer=0") && browser.getCurrentUrl().contains("head=0"));
+    }
+
+    @Test
+    void lensViewWritesTheTopTokenInEachCell() throws Exception {
+        JsonNode run = runnableModel();
+        String model = run.get("model").asText();
+        JsonNode lens = getJson("/api/runs/" + run.get("run_id").asText() + "/lens?top=5");
+        JsonNode last = lens.get("rows").get(lens.get("rows").size() - 1);
+        open("#/lens?model=" + model + "&prompt=" + encode(PROMPT));
+        By cell = By.cssSelector("#lens-grid td[data-layer='" + last.get("layer").asInt() + "'][data-position='"
+                + last.get("position").asInt() + "']");
+        WebElement td = wait.until(ExpectedConditions.presenceOfElementLocated(cell));
+        String top = last.get("top").get(0).get("text").asText();
+        assertEquals(visible(top), td.getText());
+        td.click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("lens-detail")));
+        assertTrue(browser.getCurrentUrl().contains("cell="), browser.getCurrentUrl());
+        screenshot("lens");
+        // a target colours by its probability; an unknown mode falls back to the top token's
+        open("#/lens?model=" + model + "&prompt=" + encode(PROMPT) + "&target=" + encode(" Paris") + "&mode=target");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("lens-card"), "Target"));
+    }
+
+    @Test
+    void diffViewShowsTheHeatmapAndACellsTensors() throws Exception {
+        assumeTrue(routeExists("POST", "/api/diffs"), "the diffs API is not on this branch yet");
+        open("#/diff?base=" + modelId("base") + "&derivative=" + modelId("derivative"));
+        WebElement grid = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("diff-grid")));
+        WebElement changed = wait.until(d -> grid.findElements(By.cssSelector("td[data-layer]")).stream()
+                .filter(td -> !td.getText().equals("0")).findFirst().orElse(null));
+        changed.click();
+        WebElement cell = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("diff-cell")));
+        WebElement tensorRow = wait.until(d -> cell.findElements(By.cssSelector("tr[data-tensor]")).stream()
+                .findFirst().orElse(null));
+        tensorRow.click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#diff-cell canvas.spectrum, #diff-cell .note")));
+        assertTrue(browser.getCurrentUrl().contains("cell="), browser.getCurrentUrl());
+        screenshot("diff");
+    }
+
+    @Test
+    void diffViewSaysSoWhenTheModelsCannotBeCompared() throws Exception {
+        assumeTrue(routeExists("POST", "/api/diffs"), "the diffs API is not on this branch yet");
+        open("#/diff?base=" + modelId("base") + "&derivative=no-such-model");
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#view-diff .error")));
+        assertTrue(error.getText().contains("no-such-model"), error.getText());
+    }
+
+    @Test
+    void probesViewListsTheSuites() throws Exception {
+        open("#/probes?model=" + modelId("llama"));
+        if (!routeExists("GET", "/api/probes")) {
+            WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#probe-list .error")));
+            assertTrue(error.getText().contains("no probe suites API"), error.getText());
+            return;
+        }
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#probe-list table, #probe-list .note")));
+        screenshot("probes");
+    }
+
+    // --- helpers ---
+
+    private static void open(String hash) {
+        browser.get(server.url() + "/" + hash);
+    }
+
+    private static boolean loaded(WebElement img) {
+        Object width = ((JavascriptExecutor) browser).executeScript(
+                "return arguments[0].complete ? arguments[0].naturalWidth : 0", img);
+        return width instanceof Number n && n.intValue() > 0;
+    }
+
+    /** Whether a canvas has any pixel that is not white. */
+    private static boolean painted(WebElement canvas) {
+        Object result = ((JavascriptExecutor) browser).executeScript("""
+                const c = arguments[0], d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) return true;
+                return false;""", canvas);
+        return Boolean.TRUE.equals(result);
+    }
+
+    /** A token's text as the UI writes it (ui.js tokenText). */
+    private static String visible(String text) {
+        if (text.isEmpty()) return "∅";
+        return text.replace(" ", "·").replace("\n", "⏎").replace("\t", "⇥").replace("\r", "␍");
+    }
+
+    private static void screenshot(String view) throws IOException {
+        Files.write(SCREENSHOTS.resolve(view + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+    }
+
+    private static String modelId(String path) {
+        for (JsonNode m : models) if (m.get("path").asText().equals(path)) return m.get("id").asText();
+        throw new AssertionError("no model at " + path + " in " + models);
+    }
+
+    /** A run of the prompt on SmolLM2 when it is there, else on the first fixture model that tokenizes text. */
+    private static JsonNode runnableModel() throws Exception {
+        assumeTrue(routeExists("POST", "/api/runs"), "the runs API is not on this branch yet");
+        List<String> candidates = new ArrayList<>();
+        for (JsonNode m : models) if (m.get("path").asText().startsWith("SmolLM2")) candidates.add(m.get("id").asText());
+        for (JsonNode m : models) candidates.add(m.get("id").asText());
+        for (String id : candidates) {
+            Optional<JsonNode> run = post("/api/runs", "{\"model\":\"" + id + "\",\"prompt\":" + JSON.writeValueAsString(PROMPT) + "}");
+            if (run.isPresent()) return run.get();
+        }
+        throw new AssertionError("no sample model runs a text prompt");
+    }
+
+    private static boolean routeExists(String method, String path) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(30));
+        request = method.equals("POST") ? request.header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")) : request.GET();
+        HttpResponse<String> r = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() != 404 && r.statusCode() != 405;
+    }
+
+    private static Optional<JsonNode> post(String path, String body) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + path))
+                .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() / 100 == 2 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+    }
+
+    private static JsonNode getJson(String path) throws IOException {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + path))
+                    .timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), path + " " + r.body());
+            return JSON.readTree(r.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** web/ of this checkout: the tests run in server/, the UI lives beside it. */
+    private static Path webFolder() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("web/index.html"))) return dir.resolve("web");
+        }
+        throw new AssertionError("no web/index.html above " + Path.of("").toAbsolutePath());
+    }
+}
