@@ -56,7 +56,7 @@ export const tensorStats = (id, name) =>
   cached(`stats ${id} ${name}`, () => get(`/api/models/${enc(id)}/tensors/${enc(name)}`));
 export const spectrum = (id, name) =>
   cached(`spectrum ${id} ${name}`, () => get(`/api/models/${enc(id)}/tensors/${enc(name)}/spectrum`));
-export const histogramUrl = (id, name) => `/api/models/${enc(id)}/tensors/${enc(name)}/histogram.png?width=500&height=240`;
+export const histogramUrl = (id, name) => `/api/models/${enc(id)}/tensors/${enc(name)}/histogram.png?width=500&height=200`;
 export const heatmapUrl = (id, name, mode) =>
   `/api/models/${enc(id)}/tensors/${enc(name)}/heatmap.png?size=256&mode=${enc(mode)}`;
 export const auditReportUrl = (id, job) => `/api/models/${enc(id)}/audit-report.html?job=${enc(job)}&download=1`;

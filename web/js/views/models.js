@@ -84,6 +84,11 @@ export default function modelsView(el, nav) {
       return;
     }
     const a = architecture(s);
+    if (a.tied === undefined && s.format === 'gguf') {
+      // llama.cpp writes no output.weight when the unembedding reuses the token embedding
+      const names = (await api.tensors(id).catch(() => [])).map((t) => t.name);
+      if (names.includes('token_embd.weight')) a.tied = !names.includes('output.weight');
+    }
     const fact = (label, value) => [h('dt', label), h('dd', value === undefined || value === null ? '–' : value)];
     const dtypes = Object.entries(s.dtype_counts || {}).map(([d, n]) => h('span.badge', `${d} × ${n}`));
     clear(detail,

@@ -235,25 +235,23 @@ export default function tensorsView(el, nav) {
     const statsBox = h('div', loading('Computing statistics…'));
     const spectrumBox = h('div', matrix ? loading('Computing the top singular values (randomized SVD)…') : null);
     const tensorFindings = findings.filter((f) => f.tensor === name);
+    const heatSelect = h('select', {
+      'aria-label': 'heatmap mode',
+      onchange: (e) => nav.go({ ...params, heat: e.target.value === 'abs' ? undefined : e.target.value }),
+    }, h('option', { value: 'abs', selected: heatMode === 'abs' }, 'mean |value| per block'),
+    h('option', { value: 'signed', selected: heatMode === 'signed' }, 'mean value per block (signed)'));
     clear(detail,
       h('h2.name', { id: 'detail-name' }, name),
       h('p', h('span.badge', t.dtype), ` shape ${shapeText(t.shape)} · ${int(t.numel)} elements · ${bytes(t.byte_size)}`),
       tensorFindings.length ? h('ul.findings', tensorFindings.map((f) => h(`li.${f.severity}`, `${f.severity}: ${f.message}`))) : null,
-      statsBox,
-      h('h3', 'Histogram'),
-      imageOrError(api.histogramUrl(modelId, name), { class: 'histogram', alt: `histogram of ${name}`, width: 500, height: 240 }),
-      matrix ? [
-        h('h3', 'Heatmap ',
-          h('select', {
-            'aria-label': 'heatmap mode',
-            onchange: (e) => nav.go({ ...params, heat: e.target.value === 'abs' ? undefined : e.target.value }),
-          }, h('option', { value: 'abs', selected: heatMode === 'abs' }, 'mean |value| per block'),
-          h('option', { value: 'signed', selected: heatMode === 'signed' }, 'mean value per block (signed)'))),
-        h('p.note', `rows ${t.shape[0]} down, ${t.numel / t.shape[0]} columns across, block-averaged to at most 256 × 256 cells`),
+      h('div.row', statsBox, matrix ? h('div', { style: { width: '260px' } },
+        h('div', h('strong', 'Heatmap '), heatSelect),
         imageOrError(api.heatmapUrl(modelId, name, heatMode), { class: 'heatmap', alt: `heatmap of ${name}` }),
-        h('h3', 'Singular values'),
-        spectrumBox,
-      ] : h('p.note', 'A vector: no heatmap or spectrum.'));
+        h('div.note', `${t.shape[0]} rows down, ${t.numel / t.shape[0]} columns across, block-averaged to ≤ 256 × 256`))
+        : h('p.note', 'A vector: no heatmap or spectrum.')),
+      h('h3', 'Histogram'),
+      imageOrError(api.histogramUrl(modelId, name), { class: 'histogram', alt: `histogram of ${name}`, width: 500, height: 200 }),
+      matrix ? [h('h3', 'Singular values'), spectrumBox] : null);
     try {
       const s = (await api.tensorStats(modelId, name)).stats;
       clear(statsBox, h('dl.facts',
