@@ -107,6 +107,13 @@ class WebUiTest {
         assertTrue(text.contains("512"), "vocabulary: " + text);
         assertFalse(browser.findElements(By.cssSelector("tr[data-model='" + modelId("base") + "']")).isEmpty());
         screenshot("models");
+        Optional<String> smol = smolLM2();
+        if (smol.isPresent()) { // a released model's card: GGUF metadata instead of config.json
+            open("#/models?model=" + smol.get());
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("arch-card"), "134,515,008"));
+            assertTrue(browser.findElement(By.id("arch-card")).getText().contains("Q4_1"));
+            screenshot("models");
+        }
     }
 
     @Test
@@ -144,6 +151,14 @@ class WebUiTest {
         browser.findElement(By.cssSelector("tr[data-tensor='model.layers.1.self_attn.q_proj.weight']")).click();
         wait.until(ExpectedConditions.textToBe(By.id("detail-name"), "model.layers.1.self_attn.q_proj.weight"));
         assertTrue(browser.getCurrentUrl().contains("tensor=model.layers.1.self_attn.q_proj.weight"));
+        Optional<String> smol = smolLM2();
+        if (smol.isPresent()) { // a quantized release: Q4_1 blocks dequantized for the heatmap and spectrum
+            open("#/tensors?model=" + smol.get() + "&tensor=blk.0.attn_q.weight");
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".audit"), "audit done"));
+            wait.until(d -> loaded(d.findElement(By.cssSelector("img.heatmap"))));
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#tensor-detail canvas.spectrum")));
+            screenshot("tensors");
+        }
     }
 
     @Test
@@ -274,11 +289,16 @@ class WebUiTest {
         throw new AssertionError("no model at " + path + " in " + models);
     }
 
+    private static Optional<String> smolLM2() {
+        for (JsonNode m : models) if (m.get("path").asText().startsWith("SmolLM2")) return Optional.of(m.get("id").asText());
+        return Optional.empty();
+    }
+
     /** A run of the prompt on SmolLM2 when it is there, else on the first fixture model that tokenizes text. */
     private static JsonNode runnableModel() throws Exception {
         assumeTrue(routeExists("POST", "/api/runs"), "the runs API is not on this branch yet");
         List<String> candidates = new ArrayList<>();
-        for (JsonNode m : models) if (m.get("path").asText().startsWith("SmolLM2")) candidates.add(m.get("id").asText());
+        smolLM2().ifPresent(candidates::add);
         for (JsonNode m : models) candidates.add(m.get("id").asText());
         for (String id : candidates) {
             Optional<JsonNode> run = post("/api/runs", "{\"model\":\"" + id + "\",\"prompt\":" + JSON.writeValueAsString(PROMPT) + "}");

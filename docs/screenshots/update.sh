@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Refreshes the README's screenshots from the running product: runs the browser tests (which
+# drive headless Chromium against a real server on the sample models and save one PNG per view
+# under server/target/screenshots/), then copies those PNGs here, shrunk to 1200 px wide and 128
+# colours when Pillow is there (each well under 150 KB).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+PY="$(bash samples/python-env.sh)"
+SMOL="$(bash samples/fetch-smollm2.sh)"
+mvn -B -ntp -q test -Dtest=WebUiTest -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dowb.smollm2="$SMOL" -Dowb.fixtures="$ROOT/samples/generated" "$@"
+"$PY" - "$ROOT/server/target/screenshots" "$ROOT/docs/screenshots" <<'PY'
+import shutil, sys
+from pathlib import Path
+src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+try:
+    from PIL import Image
+except ImportError:
+    Image = None
+for view in ["models", "tensors", "attention", "lens", "diff", "probes"]:
+    png = src / f"{view}.png"
+    if not png.exists():
+        print(f"no screenshot of {view} (its test skipped)")
+        continue
+    if Image is None:
+        shutil.copy(png, dst / png.name)
+    else:
+        im = Image.open(png).convert("RGB")
+        im = im.resize((1200, round(im.height * 1200 / im.width)), Image.LANCZOS)
+        im.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(dst / png.name, optimize=True)
+    print(f"{dst / png.name}: {(dst / png.name).stat().st_size // 1024} KB")
+PY
