@@ -8,3 +8,5 @@ PY="$(bash samples/python-env.sh)"
 SMOL="$(bash samples/fetch-smollm2.sh)"
 "$PY" samples/make_fixtures.py "$ROOT/samples/generated" >&2
 mvn -B -ntp verify -Dowb.python="$PY" -Dowb.smollm2="$SMOL" -Dowb.fixtures="$ROOT/samples/generated" "$@"
+# The notebooks, executed headless against a real ./owb serve (copies with outputs in target/notebooks/).
+"$PY" notebooks/run.py --out "$ROOT/target/notebooks"
