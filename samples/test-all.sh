@@ -21,3 +21,5 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   fi
 fi
 mvn -B -ntp verify -Dowb.python="$PY" -Dowb.smollm2="$SMOL" -Dowb.fixtures="$ROOT/samples/generated" "$@"
+# The notebooks, executed headless against a real ./owb serve (copies with outputs in target/notebooks/).
+"$PY" notebooks/run.py --out "$ROOT/target/notebooks"
