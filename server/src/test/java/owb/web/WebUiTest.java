@@ -176,10 +176,17 @@ class WebUiTest {
         JsonNode run = runnableModel();
         String model = run.get("model").asText();
         int cells = run.get("n_layers").asInt() * run.get("n_heads").asInt();
-        open("#/attention?model=" + model + "&prompt=" + encode(PROMPT) + "&score=induction&layer=1&head=1");
+        // the head that scores highest on induction (the prompt repeats itself)
+        JsonNode best = null;
+        for (JsonNode head : getJson("/api/runs/" + run.get("run_id").asText() + "/attention").get("heads")) {
+            if (best == null || head.get("induction").asDouble() > best.get("induction").asDouble()) best = head;
+        }
+        String layer = best.get("layer").asText(), headIndex = best.get("head").asText();
+        open("#/attention?model=" + model + "&prompt=" + encode(PROMPT) + "&score=induction&layer=" + layer + "&head=" + headIndex);
         wait.until(d -> d.findElements(By.cssSelector("canvas.thumb")).size() == cells);
         WebElement tokens = browser.findElement(By.id("tokens"));
         assertEquals(run.get("tokens").size(), tokens.findElements(By.cssSelector(".token")).size());
+        wait.until(ExpectedConditions.textToBe(By.id("head-title"), "Layer " + layer + ", head " + headIndex));
         WebElement head = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("head-view")));
         assertEquals(run.get("tokens").size(), head.findElements(By.cssSelector(".col.left .tok")).size());
         assertTrue(painted(browser.findElement(By.cssSelector("canvas.thumb"))), "a thumbnail has a pattern drawn");
@@ -193,6 +200,10 @@ class WebUiTest {
         browser.findElement(By.cssSelector("canvas.thumb[data-layer='0'][data-head='0']")).click();
         wait.until(ExpectedConditions.textToBe(By.id("head-title"), "Layer 0, head 0"));
         assertTrue(browser.getCurrentUrl().contains("layer=0") && browser.getCurrentUrl().contains("head=0"));
+        // a head the model does not have, from a hand-edited URL
+        open("#/attention?model=" + model + "&prompt=" + encode(PROMPT) + "&layer=99&head=0");
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#head-view-card .error")));
+        assertTrue(error.getText().contains("no layer 99"), error.getText());
     }
 
     @Test
@@ -211,9 +222,13 @@ class WebUiTest {
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("lens-detail")));
         assertTrue(browser.getCurrentUrl().contains("cell="), browser.getCurrentUrl());
         screenshot("lens");
-        // a target colours by its probability; an unknown mode falls back to the top token's
+        // a target colours by its probability
         open("#/lens?model=" + model + "&prompt=" + encode(PROMPT) + "&target=" + encode(" Paris") + "&mode=target");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("lens-card"), "Target"));
+        // a target id outside the vocabulary
+        open("#/lens?model=" + model + "&prompt=" + encode(PROMPT) + "&target=" + encode("#99999999"));
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#view-lens .error")));
+        assertTrue(error.getText().contains("99999999"), error.getText());
     }
 
     @Test
