@@ -64,7 +64,7 @@ class WebUiTest {
     static void start() throws IOException {
         assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "no " + CHROMIUM + " or " + CHROMEDRIVER + ": apt-get install chromium chromium-driver");
-        Path fixtures = Path.of(System.getProperty("owb.fixtures", "../samples/generated"));
+        Path fixtures = fixtures();
         assumeTrue(Files.isDirectory(fixtures.resolve("models")) && Files.isDirectory(fixtures.resolve("diff")),
                 "no sample models: run samples/make_fixtures.py or pass -Dowb.fixtures");
         List<Path> roots = new ArrayList<>(List.of(fixtures.resolve("models"), fixtures.resolve("diff")));
@@ -234,17 +234,26 @@ class WebUiTest {
     @Test
     void diffViewShowsTheHeatmapAndACellsTensors() throws Exception {
         assumeTrue(routeExists("POST", "/api/diffs"), "the diffs API is not on this branch yet");
-        open("#/diff?base=" + modelId("base") + "&derivative=" + modelId("derivative"));
+        // the behavioural diff needs a tokenizer beside the fixture pair (samples/make_diff_fixtures.py writes one)
+        boolean withPrompt = Files.isRegularFile(fixtures().resolve("diff/base/tokenizer.json"));
+        open("#/diff?base=" + modelId("base") + "&derivative=" + modelId("derivative")
+                + (withPrompt ? "&prompt=" + encode(PROMPT) : ""));
         WebElement grid = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("diff-grid")));
-        WebElement changed = wait.until(d -> grid.findElements(By.cssSelector("td[data-layer]")).stream()
-                .filter(td -> !td.getText().equals("0")).findFirst().orElse(null));
-        changed.click();
+        // the cell that changed most
+        WebElement most = wait.until(d -> grid.findElements(By.cssSelector("td[data-layer]")).stream()
+                .filter(td -> !td.getText().equals("0"))
+                .max(java.util.Comparator.comparingDouble(td -> Double.parseDouble(td.getText()))).orElse(null));
+        most.click();
         WebElement cell = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("diff-cell")));
-        WebElement tensorRow = wait.until(d -> cell.findElements(By.cssSelector("tr[data-tensor]")).stream()
-                .findFirst().orElse(null));
-        tensorRow.click();
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#diff-cell canvas.spectrum, #diff-cell .note")));
+        WebElement changed = wait.until(d -> cell.findElements(By.cssSelector("tr[data-tensor]")).stream()
+                .filter(tr -> tr.getText().contains("changed") && !tr.getText().contains("unchanged")).findFirst().orElse(null));
+        String tensor = changed.getAttribute("data-tensor");
+        changed.click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("diff-cell"), "Spectrum of Δ " + tensor));
         assertTrue(browser.getCurrentUrl().contains("cell="), browser.getCurrentUrl());
+        if (withPrompt) {
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("diff-behaviour")));
+        }
         screenshot("diff");
     }
 
@@ -302,6 +311,10 @@ class WebUiTest {
     private static String modelId(String path) {
         for (JsonNode m : models) if (m.get("path").asText().equals(path)) return m.get("id").asText();
         throw new AssertionError("no model at " + path + " in " + models);
+    }
+
+    private static Path fixtures() {
+        return Path.of(System.getProperty("owb.fixtures", "../samples/generated"));
     }
 
     private static Optional<String> smolLM2() {
