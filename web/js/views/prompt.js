@@ -23,7 +23,9 @@ export function promptForm({ id, extra = [], onSubmit, onEmpty, placeholder = 'T
 
 /** The prompt's tokens as chips: position, text (whitespace made visible), id on hover. */
 export function tokenStrip(tokens) {
-  return h('div', h('div.note', `${tokens.length} token${tokens.length === 1 ? '' : 's'}`),
+  // a long prompt's tokens fold away, so that the grids below stay in view
+  return h('details.token-strip', { open: tokens.length <= 64 },
+    h('summary.note', `${tokens.length} token${tokens.length === 1 ? '' : 's'}`),
     h('div.tokens', { id: 'tokens' }, tokens.map((t, i) =>
       h('span.token', { title: `position ${i}, id ${t.id}` }, h('span.pos', String(i)), tokenText(t.text)))));
 }
