@@ -32,9 +32,9 @@ import java.util.UUID;
  * <p>What a run captures: everything the lens, the attention views and DLA read, plus the rest of
  * the residual stream's decomposition, so that a notebook has TransformerLens' accumulated and
  * decomposed residual stream without asking ({@link #INSTRUMENT_HOOKS}). Per token and layer that
- * is 5·d_model + n_heads·d_head floats and a pattern row per head: on SmolLM2 about 0.4 MB a token
- * plus the patterns (36·n bytes a token a layer), some 70 MB for 128 tokens. A request may add
- * hook globs ({@code "hooks": ["*"]} captures every hook point, about 3x as much).
+ * is 5·d_model + n_heads·d_head floats and a pattern row per head: on SmolLM2 about 0.42 MB a token
+ * plus the patterns (36·n bytes a token and layer), some 70 MB for 128 tokens. A request may add
+ * hook globs ({@code "hooks": ["*"]} captures every hook point, about 3x as much on short prompts).
  */
 final class RunService implements AutoCloseable {
 

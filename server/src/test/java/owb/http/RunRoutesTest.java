@@ -407,6 +407,24 @@ class RunRoutesTest {
         createRun(server, Map.of("model", llama, "tokens", ids(TOKENS)));
     }
 
+    @Test
+    void concurrentRunsOfOneModelShareItsEngineAndAgree() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<JsonNode>> runs = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                runs.add(pool.submit(() -> createRun(server, Map.of("model", llama, "tokens", ids(TOKENS)))));
+            }
+            JsonNode first = runs.getFirst().get();
+            for (var run : runs) {
+                assertEquals(first.get("predictions"), run.get().get("predictions"));
+                assertEquals(first.get("bytes"), run.get().get("bytes"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     // --- errors ---
 
     @Test
