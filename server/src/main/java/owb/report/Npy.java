@@ -44,11 +44,6 @@ public final class Npy {
         }
     }
 
-    /** The size in bytes of what {@link #write(OutputStream, float[], int...)} writes. */
-    public static long byteSize(float[] values, int... shape) {
-        return header(values, shape).length + (long) values.length * Float.BYTES;
-    }
-
     /** Writes values (row-major, {@code shape}) as a version 1.0 .npy stream, in chunks; does not close {@code out}. */
     public static void write(OutputStream out, float[] values, int... shape) throws IOException {
         out.write(header(values, shape));

@@ -41,7 +41,6 @@ class NpyTest {
         java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
         Npy.write(stream, values, 400, 500);
         assertArrayEquals(Files.readAllBytes(file), stream.toByteArray());
-        assertEquals(Files.size(file), Npy.byteSize(values, 400, 500));
     }
 
     @Test
