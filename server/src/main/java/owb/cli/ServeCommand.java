@@ -24,6 +24,7 @@ final class ServeCommand implements Command, ArgsSpec {
     public String usage() {
         return """
                 usage: owb serve [--port 7070] [--host 127.0.0.1] [--models DIR]... [--cache-mb N]
+                                 [--run-cache-mb N]
 
                 Serves the workbench on http://HOST:PORT until Ctrl-C. Only files under the model
                 folders are opened; models are named by the ids GET /api/models lists.
@@ -35,12 +36,15 @@ final class ServeCommand implements Command, ArgsSpec {
                                  Default: samples/models and the Hugging Face cache, when present
                   --cache-mb N   keep opened checkpoints memory-mapped up to N MB in total
                                  (default 16384)
+                  --run-cache-mb N  keep the activations of runs (POST /api/runs) up to N MB in
+                                 total, least recently used out (default 512); a single run
+                                 larger than that is refused
                 """;
     }
 
     @Override public Set<String> flags() { return Set.of(); }
 
-    @Override public Set<String> valued() { return Set.of("port", "host", "models", "cache-mb"); }
+    @Override public Set<String> valued() { return Set.of("port", "host", "models", "cache-mb", "run-cache-mb"); }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
@@ -73,8 +77,11 @@ final class ServeCommand implements Command, ArgsSpec {
         if (port < 0 || port > 65_535) throw new UsageException("--port must be 0 to 65535, got " + port);
         int cacheMb = args.intOption("cache-mb", (int) ServerOptions.DEFAULT_CACHE_MEGABYTES);
         if (cacheMb < 1) throw new UsageException("--cache-mb must be at least 1");
+        int runCacheMb = args.intOption("run-cache-mb", (int) ServerOptions.DEFAULT_RUN_CACHE_MEGABYTES);
+        if (runCacheMb < 1) throw new UsageException("--run-cache-mb must be at least 1");
         String host = args.option("host", ServerOptions.LOOPBACK);
-        return new ServerOptions(host, port, roots, repoRoot().map(r -> r.resolve("web")).orElse(null), cacheMb);
+        return new ServerOptions(host, port, roots, repoRoot().map(r -> r.resolve("web")).orElse(null), cacheMb,
+                runCacheMb);
     }
 
     /** Blocks until the JVM is asked to exit (Ctrl-C, SIGTERM), then stops the server. */

@@ -55,7 +55,7 @@ final class ApiRoutes {
     }
 
     void register(RoutesConfig routes) {
-        // Nothing here reads a request body; a client sending a large one is refused up front.
+        // Request bodies are small JSON (POST /api/runs); a client sending a large one is refused up front.
         routes.before(ctx -> {
             if (ctx.contentLength() > MAX_REQUEST_BYTES) {
                 throw new ContentTooLargeResponse("request body over " + MAX_REQUEST_BYTES + " bytes");

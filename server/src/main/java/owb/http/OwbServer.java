@@ -29,12 +29,14 @@ public final class OwbServer implements AutoCloseable {
     private final Javalin app;
     private final ModelRegistry registry;
     private final JobRunner jobs;
+    private final RunRoutes runs;
     private final boolean servesWebUi;
 
-    private OwbServer(Javalin app, ModelRegistry registry, JobRunner jobs, boolean servesWebUi) {
+    private OwbServer(Javalin app, ModelRegistry registry, JobRunner jobs, RunRoutes runs, boolean servesWebUi) {
         this.app = app;
         this.registry = registry;
         this.jobs = jobs;
+        this.runs = runs;
         this.servesWebUi = servesWebUi;
     }
 
@@ -46,6 +48,7 @@ public final class OwbServer implements AutoCloseable {
         JobRunner jobs = new JobRunner(registry, AUDIT_THREADS);
         StatsService stats = new StatsService(registry, Math.max(1, Runtime.getRuntime().availableProcessors()));
         ApiRoutes routes = new ApiRoutes(registry, stats, jobs);
+        RunRoutes runs = RunRoutes.of(registry, options.runCacheMegabytes() * 1024 * 1024);
         boolean servesWebUi = options.webFolder() != null
                 && Files.isRegularFile(options.webFolder().resolve("index.html"));
         Javalin app = Javalin.create(config -> {
@@ -64,16 +67,18 @@ public final class OwbServer implements AutoCloseable {
                 });
             }
             routes.register(config.routes);
+            runs.register(config.routes);
         });
         try {
             app.start();
         } catch (RuntimeException e) {
+            runs.close();
             jobs.close();
             registry.close();
             if (e instanceof JavalinBindException) throw bindFailure(options, e);
             throw e;
         }
-        return new OwbServer(app, registry, jobs, servesWebUi);
+        return new OwbServer(app, registry, jobs, runs, servesWebUi);
     }
 
     /** Javalin reports every bind failure as "port in use"; the cause tells which it was. */
@@ -119,9 +124,13 @@ public final class OwbServer implements AutoCloseable {
         }
     }
 
+    /** The run endpoints' service (for tests in this package). */
+    RunService runService() { return runs.service(); }
+
     @Override
     public void close() {
         app.stop();
+        runs.close();
         jobs.close();
         registry.close();
     }

@@ -70,20 +70,48 @@ public final class DirectLogitAttribution {
         return read(model, hooks.cache(), logits, tokens.length, position, token, against);
     }
 
+    /**
+     * From captured activations alone, when the pass's logits were not kept: the logit at
+     * {@code position} is recomputed from the last block's {@code hook_resid_post} (which must be
+     * captured too) through the final norm and unembedding; it equals the forward pass's logit to
+     * float rounding.
+     */
+    public static Result read(LanguageModel model, ActivationCache cache, int positions, int position, int token,
+                              OptionalInt against) {
+        int d = model.config().dModel();
+        checkPosition(position, positions);
+        float[] resid = new float[d];
+        String last = "blocks." + (model.config().nLayers() - 1) + ".hook_resid_post";
+        System.arraycopy(cache.get(last).data(), position * d, resid, 0, d);
+        float[] logits = model.unembedResidual(resid, 1);              // [1, d_vocab]
+        double logit = logits[token] - (against.isPresent() ? logits[against.getAsInt()] : 0.0);
+        return attribute(model, cache, position, token, against, logit);
+    }
+
     /** From a forward pass's logits [n, d_vocab] and its captured activations (see {@link #hooks}). */
     public static Result read(LanguageModel model, ActivationCache cache, float[] logits, int positions, int position,
                               int token, OptionalInt against) {
-        int d = model.config().dModel();
         int vocab = model.config().dVocab();
+        checkPosition(position, positions);
+        double logit = logits[position * vocab + token];
+        if (against.isPresent()) logit -= logits[position * vocab + against.getAsInt()];
+        return attribute(model, cache, position, token, against, logit);
+    }
+
+    private static void checkPosition(int position, int positions) {
+        if (position < 0 || position >= positions) throw new IllegalArgumentException("position " + position + " outside 0.." + (positions - 1));
+    }
+
+    /** The components' shares; {@code logit} is the model's own logit (difference) they add up to. */
+    private static Result attribute(LanguageModel model, ActivationCache cache, int position, int token,
+                                    OptionalInt against, double logit) {
+        int d = model.config().dModel();
         int heads = model.config().nHeads();
         int dHead = model.config().dHead();
-        if (position < 0 || position >= positions) throw new IllegalArgumentException("position " + position + " outside 0.." + (positions - 1));
         float[] u = model.unembeddingRow(token);                    // [d]
-        double logit = logits[position * vocab + token];
         if (against.isPresent()) {
             float[] other = model.unembeddingRow(against.getAsInt());
             for (int j = 0; j < d; j++) u[j] -= other[j];
-            logit -= logits[position * vocab + against.getAsInt()];
         }
         FinalNorm norm = model.finalNorm();
         double scale = cache.get("ln_final.hook_scale").data()[position];

@@ -22,6 +22,9 @@ public final class Npy {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order':\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
 
+    /** Values per write when streaming: 256 KiB of data at a time. */
+    private static final int CHUNK_FLOATS = 64 * 1024;
+
     private Npy() {}
 
     /** A float32 array and its shape, outermost first. */
@@ -36,6 +39,25 @@ public final class Npy {
 
     /** Writes values (row-major, {@code shape}) as a version 1.0 .npy file, replacing any file there. */
     public static void write(Path file, float[] values, int... shape) throws IOException {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            write(out, values, shape);
+        }
+    }
+
+    /** Writes values (row-major, {@code shape}) as a version 1.0 .npy stream, in chunks; does not close {@code out}. */
+    public static void write(OutputStream out, float[] values, int... shape) throws IOException {
+        out.write(header(values, shape));
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int from = 0; from < values.length; from += CHUNK_FLOATS) {
+            int count = Math.min(CHUNK_FLOATS, values.length - from);
+            chunk.clear();
+            chunk.asFloatBuffer().put(values, from, count);
+            out.write(chunk.array(), 0, count * Float.BYTES);
+        }
+    }
+
+    /** Magic, version 1.0, header length and the padded header dict. */
+    private static byte[] header(float[] values, int... shape) {
         long size = 1;
         for (int d : shape) size *= d;
         if (size != values.length) {
@@ -49,14 +71,10 @@ public final class Npy {
         // the header (magic, version, length, dict, padding, newline) is a multiple of 64 bytes
         int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
         String header = dict + " ".repeat((64 - unpadded % 64) % 64) + "\n";
-        ByteBuffer data = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        data.asFloatBuffer().put(values);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            out.write(MAGIC);
-            out.write(new byte[] {1, 0, (byte) header.length(), (byte) (header.length() >> 8)});
-            out.write(header.getBytes(StandardCharsets.US_ASCII));
-            out.write(data.array());
-        }
+        ByteBuffer out = ByteBuffer.allocate(MAGIC.length + 4 + header.length());
+        out.put(MAGIC).put(new byte[] {1, 0, (byte) header.length(), (byte) (header.length() >> 8)});
+        out.put(header.getBytes(StandardCharsets.US_ASCII));
+        return out.array();
     }
 
     /** Reads a float32 C-order .npy file. */

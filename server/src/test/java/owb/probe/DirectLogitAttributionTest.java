@@ -41,6 +41,25 @@ class DirectLogitAttributionTest {
         }
     }
 
+    /** Without the logits, from the last residual stream: the same components, the same logit to float rounding. */
+    @ParameterizedTest
+    @CsvSource({"gpt2", "llama-gqa"})
+    void readsTheLogitFromTheFinalResidualWhenTheLogitsAreNotKept(String name) throws IOException {
+        try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model(name).resolve("model.safetensors"))) {
+            LanguageModel model = ModelLoader.load(checkpoint);
+            Hooks hooks = DirectLogitAttribution.hooks().capture("blocks.*.hook_resid_post");
+            float[] logits = model.forward(TOKENS, hooks);
+            for (int position : new int[] {0, 4}) {
+                DirectLogitAttribution.Result withLogits = DirectLogitAttribution.read(model, hooks.cache(), logits,
+                        TOKENS.length, position, 42, OptionalInt.of(7));
+                DirectLogitAttribution.Result without = DirectLogitAttribution.read(model, hooks.cache(), TOKENS.length,
+                        position, 42, OptionalInt.of(7));
+                assertEquals(withLogits.logit(), without.logit(), 1e-5);
+                assertEquals(withLogits.components(), without.components());
+            }
+        }
+    }
+
     /** The heads' rows plus the output bias are hook_attn_out. */
     @ParameterizedTest
     @CsvSource({"gpt2", "llama-gqa"})

@@ -33,6 +33,17 @@ class NpyTest {
     }
 
     @Test
+    void aStreamGetsTheSameBytesAsAFile(@TempDir Path dir) throws IOException {
+        float[] values = new float[200_000];                       // more than one chunk
+        for (int i = 0; i < values.length; i++) values[i] = (float) Math.sin(i);
+        Path file = dir.resolve("s.npy");
+        Npy.write(file, values, 400, 500);
+        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+        Npy.write(stream, values, 400, 500);
+        assertArrayEquals(Files.readAllBytes(file), stream.toByteArray());
+    }
+
+    @Test
     void numpyReadsWhatWeWrite(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("x.npy");
         Npy.write(file, new float[] {1.5f, -2, 3, 4, 5, 6.25f}, 2, 3);
