@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Refreshes the README's screenshots from the running product: runs the browser tests (which
 # drive headless Chromium against a real server on the sample models and save one PNG per view
-# under server/target/screenshots/), then copies those PNGs here, shrunk to 1200 px wide and 128
+# under server/target/screenshots/), then copies those PNGs here, shrunk to 1200 px wide and 112
 # colours when Pillow is there (each well under 150 KB).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-PY="$(bash samples/python-env.sh)"
-SMOL="$(bash samples/fetch-smollm2.sh)"
+# OWB_PYTHON, OWB_SMOLLM2, OWB_FIXTURES name existing ones instead of making them here.
+PY="${OWB_PYTHON:-$(bash samples/python-env.sh)}"
+SMOL="${OWB_SMOLLM2:-$(bash samples/fetch-smollm2.sh)}"
+FIXTURES="${OWB_FIXTURES:-$ROOT/samples/generated}"
 mvn -B -ntp -q test -Dtest=WebUiTest -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dowb.smollm2="$SMOL" -Dowb.fixtures="$ROOT/samples/generated" "$@"
+  -Dowb.smollm2="$SMOL" -Dowb.fixtures="$FIXTURES" "$@"
 "$PY" - "$ROOT/server/target/screenshots" "$ROOT/docs/screenshots" <<'PY'
 import shutil, sys
 from pathlib import Path
@@ -28,6 +30,6 @@ for view in ["models", "tensors", "attention", "lens", "diff", "probes"]:
     else:
         im = Image.open(png).convert("RGB")
         im = im.resize((1200, round(im.height * 1200 / im.width)), Image.LANCZOS)
-        im.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(dst / png.name, optimize=True)
+        im.quantize(colors=112, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(dst / png.name, optimize=True)
     print(f"{dst / png.name}: {(dst / png.name).stat().st_size // 1024} KB")
 PY

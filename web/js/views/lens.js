@@ -65,7 +65,7 @@ export default function lensView(el, nav) {
     }
     const [selLayer, selPos] = (params.cell || '').split(',').map(Number);
     const body = [];
-    for (let layer = 0; layer < layers; layer++) {
+    for (let layer = layers - 1; layer >= 0; layer--) { // the output on top, the embedding at the bottom
       const cells = [];
       for (let pos = 0; pos < tokens.length; pos++) {
         const row = state.byCell.get(`${layer},${pos}`);
@@ -89,7 +89,7 @@ export default function lensView(el, nav) {
     clear(gridBox,
       h('h2', `Top token at each layer and position, coloured by ${MODES[m]}`),
       h('p.note', 'Row L reads the residual stream entering block L through the final norm and unembedding; '
-        + 'the last row is the model\'s output. Hover a cell for its top tokens; click to keep it.'
+        + 'the top row is the model\'s output, the bottom row the embeddings. Hover a cell for its top tokens; click to keep it.'
         + (lens.target ? ` Target: ${JSON.stringify(lens.target.text ?? lens.target)}.` : '')),
       legend(viridis, '0', scale === 1 ? '1' : num(scale, 3), MODES[m]),
       h('div.scroll', h('table.heat.lens-grid', { id: 'lens-grid' },

@@ -55,6 +55,9 @@ class WebUiTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String PROMPT = "The capital of France is Paris. The capital of France is";
 
+    /** Selenium looks for a DevTools binding matching the browser's version and warns; these tests need none. */
+    private static final java.util.logging.Logger DEVTOOLS_LOG = java.util.logging.Logger.getLogger("org.openqa.selenium.devtools");
+
     static OwbServer server;
     static ChromeDriver browser;
     static WebDriverWait wait;
@@ -62,6 +65,7 @@ class WebUiTest {
 
     @BeforeAll
     static void start() throws IOException {
+        DEVTOOLS_LOG.setLevel(java.util.logging.Level.SEVERE);
         assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "no " + CHROMIUM + " or " + CHROMEDRIVER + ": apt-get install chromium chromium-driver");
         Path fixtures = fixtures();
