@@ -61,7 +61,6 @@ export default function tensorsView(el, nav) {
   let rows = [];          // [{name, dtype, shape, byte_size, numel, stats..., severity}]
   let findings = [];
   let auditJob = null;    // the finished audit's job id
-  let auditing = null;    // the model id an audit is running for
 
   filter.addEventListener('input', () => {
     params = { ...params, q: filter.value || undefined };
@@ -143,7 +142,6 @@ export default function tensorsView(el, nav) {
 
   async function runAudit() {
     const id = modelId;
-    auditing = id;
     const bar = progressBar('auditing');
     clear(auditCard, bar);
     try {
@@ -154,8 +152,6 @@ export default function tensorsView(el, nav) {
       showAudit(started.job_id, done.result, bar);
     } catch (e) {
       if (modelId === id) clear(auditCard, errorBox(e), h('button.secondary', { onclick: () => runAudit() }, 'Try again'));
-    } finally {
-      auditing = null;
     }
   }
 
