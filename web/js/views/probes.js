@@ -12,17 +12,20 @@ function report(value) {
     if (value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
       const keys = [...new Set(value.flatMap((v) => Object.keys(v)))];
       return table(value, keys.map((k) => ({ key: k, format: cell })), {
-        rowAttrs: (r) => ({ class: r.passed === false || r.pass === false || r.ok === false ? 'sev-error' : null }),
+        rowAttrs: (r) => ({ class: [r.met, r.passed, r.pass, r.ok].includes(false) ? 'sev-error' : null }),
       });
     }
     return h('span', cell(value));
   }
   if (value && typeof value === 'object') {
-    const scalars = Object.entries(value).filter(([, v]) => v === null || typeof v !== 'object');
+    const text = (v) => typeof v === 'string' && v.includes('\n');
+    const scalars = Object.entries(value).filter(([, v]) => (v === null || typeof v !== 'object') && !text(v));
+    const texts = Object.entries(value).filter(([, v]) => text(v));
     const nested = Object.entries(value).filter(([, v]) => v !== null && typeof v === 'object');
     return h('div',
       scalars.length ? h('dl.facts', scalars.flatMap(([k, v]) => [h('dt', k), h('dd', cell(v))])) : null,
-      nested.map(([k, v]) => h('div', h('h3', k), report(v))));
+      nested.map(([k, v]) => h('div', h('h3', k), report(v))),
+      texts.map(([k, v]) => h('div', h('h3', k), h('pre.json', v))));
   }
   return h('span', cell(value));
 }
