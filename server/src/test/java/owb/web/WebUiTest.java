@@ -3,6 +3,7 @@ package owb.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,6 +14,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import owb.http.OwbServer;
@@ -82,6 +85,7 @@ class WebUiTest {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1440,960", "--hide-scrollbars", "--force-device-scale-factor=1");
+        options.setCapability("goog:loggingPrefs", java.util.Map.of("browser", "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
@@ -98,6 +102,19 @@ class WebUiTest {
     @BeforeEach
     void blankPage() {
         browser.get("about:blank"); // so that a hash change below is a fresh page load
+    }
+
+    /** No script error in the page's console (failed requests are expected: the tests ask for some). */
+    @AfterEach
+    void noScriptErrors() {
+        if (browser == null) return;
+        List<LogEntry> all = browser.manage().logs().get(LogType.BROWSER).getAll();
+        List<String> errors = all.stream()
+                .filter(e -> e.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue())
+                .map(LogEntry::getMessage)
+                .filter(m -> !m.contains("Failed to load resource"))
+                .toList();
+        assertTrue(errors.isEmpty(), "script errors: " + errors);
     }
 
     @Test
