@@ -19,10 +19,51 @@ public final class DiffFixtures {
         Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
         Path folder = root.resolve("diff");
         if (!Files.isRegularFile(folder.resolve("derivative.q8_0.gguf"))
-                || !Files.isRegularFile(folder.resolve("expected.json"))) {
+                || !Files.isRegularFile(folder.resolve("expected.json"))
+                || !Files.isRegularFile(folder.resolve("base/tokenizer.json"))) {
             GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_diff_fixtures.py", root.toString()));
         }
         return folder;
+    }
+
+    /** A tiny model fixture folder (samples/fixtures/models/README.md), generated when missing. */
+    public static synchronized Path tinyModel(String name) {
+        String property = System.getProperty("owb.fixtures");
+        Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
+        Path models = root.resolve("models");
+        if (!Files.isRegularFile(models.resolve("qwen2/model.safetensors"))) {
+            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_model_fixtures.py", "weights",
+                    models.toString()));
+        }
+        return models.resolve(name);
+    }
+
+    /**
+     * A copy of a model folder in {@code dir} whose F32 tensor {@code tensor} has add·((i mod 7) - 3)
+     * added to element i (the other tensors' bytes untouched).
+     */
+    public static Path withEditedTensor(Path model, Path dir, String tensor, float add) throws IOException {
+        Path copy = Files.createDirectories(dir.resolve(model.getFileName() + "-edited"));
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.copy(model.resolve(f), copy.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        long offset;
+        long count;
+        try (var c = owb.checkpoint.Checkpoints.open(copy.resolve("model.safetensors"))) {
+            var t = c.tensor(tensor).orElseThrow();
+            if (t.dtype() != owb.checkpoint.DType.F32) throw new IllegalArgumentException(tensor + " is not F32");
+            offset = t.fileOffset();
+            count = t.numel();
+        }
+        try (var ch = java.nio.channels.FileChannel.open(copy.resolve("model.safetensors"),
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            var buf = java.nio.ByteBuffer.allocate((int) (4 * count)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(buf, offset);
+            for (int i = 0; i < count; i++) buf.putFloat(4 * i, buf.getFloat(4 * i) + add * (i % 7 - 3));
+            buf.rewind();
+            ch.write(buf, offset);
+        }
+        return copy;
     }
 
     public static JsonNode expected() throws IOException {
