@@ -155,23 +155,48 @@ public final class BehaviourDiff {
     }
 
     /**
-     * Loads both models, checks the vocabularies and compares them on each prompt.
-     *
-     * @param moved tokens per direction in {@code moved_tokens}
+     * Base and derivative loaded for a behavioural diff, checked to be comparable (vocabularies,
+     * layers and heads) before anything runs.
      */
-    public static List<Result> compare(Checkpoint base, Checkpoint derivative, List<String> prompts, int moved) {
-        Vocabulary vocabulary = Vocabulary.of(base, derivative);
-        LanguageModel baseModel = ModelLoader.load(base);
-        LanguageModel derivativeModel = ModelLoader.load(derivative);
-        List<Result> results = new ArrayList<>();
-        for (String prompt : prompts) {
-            Result r = run(baseModel, derivativeModel, vocabulary.encode(prompt), vocabulary::text, moved);
-            List<String> notes = new ArrayList<>(vocabulary.notes());
-            notes.addAll(r.notes());
-            results.add(new Result(prompt, r.tokens(), r.tokenTexts(), r.layers(), r.heads(), r.sharedVocab(),
-                    r.lensKl(), r.attentionJs(), r.movedTokens(), List.copyOf(notes)));
+    public record Models(LanguageModel base, LanguageModel derivative, Vocabulary vocabulary) {
+
+        /** @throws IllegalArgumentException when the two cannot be compared (see {@link Vocabulary#of}, {@link #run}) */
+        public static Models load(Checkpoint base, Checkpoint derivative) {
+            Vocabulary vocabulary = Vocabulary.of(base, derivative);
+            Models models = new Models(ModelLoader.load(base), ModelLoader.load(derivative), vocabulary);
+            checkShapes(models.base.config(), models.derivative.config());
+            return models;
         }
-        return List.copyOf(results);
+
+        /** Each prompt's token ids, every one checked against both vocabularies and the length limit. */
+        public List<int[]> encode(List<String> prompts) {
+            List<int[]> out = new ArrayList<>();
+            for (String prompt : prompts) {
+                int[] ids = vocabulary.encode(prompt);
+                checkTokens(base.config(), derivative.config(), ids);
+                out.add(ids);
+            }
+            return out;
+        }
+
+        /** @param moved tokens per direction in {@code moved_tokens} */
+        public List<Result> compare(List<String> prompts, int moved) {
+            List<int[]> encoded = encode(prompts);
+            List<Result> results = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                Result r = run(base, derivative, encoded.get(i), vocabulary::text, moved);
+                List<String> notes = new ArrayList<>(vocabulary.notes());
+                notes.addAll(r.notes());
+                results.add(new Result(prompts.get(i), r.tokens(), r.tokenTexts(), r.layers(), r.heads(),
+                        r.sharedVocab(), r.lensKl(), r.attentionJs(), r.movedTokens(), List.copyOf(notes)));
+            }
+            return List.copyOf(results);
+        }
+    }
+
+    /** Loads both models and compares them on each prompt; see {@link Models}. */
+    public static List<Result> compare(Checkpoint base, Checkpoint derivative, List<String> prompts, int moved) {
+        return Models.load(base, derivative).compare(prompts, moved);
     }
 
     /**
@@ -186,30 +211,13 @@ public final class BehaviourDiff {
                              int moved) {
         ModelConfig b = base.config();
         ModelConfig d = derivative.config();
-        if (b.nLayers() != d.nLayers() || b.nHeads() != d.nHeads()) {
-            throw new IllegalArgumentException("the models differ in shape (base " + b.nLayers() + " layers of "
-                    + b.nHeads() + " heads, derivative " + d.nLayers() + " of " + d.nHeads()
-                    + "); a behavioural diff compares them layer by layer and head by head");
-        }
-        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to run");
+        checkShapes(b, d);
+        checkTokens(b, d, tokens);
         if (moved < 0) throw new IllegalArgumentException("moved tokens must not be negative");
         int shared = Math.min(b.dVocab(), d.dVocab());
-        for (int id : tokens) {
-            if (id < 0 || id >= shared) {
-                throw new IllegalArgumentException("token id " + id + " is outside the "
-                        + (id >= 0 && id < b.dVocab() ? "derivative's vocabulary (0.." + (d.dVocab() - 1) + ")"
-                        : "base's vocabulary (0.." + (b.dVocab() - 1) + ")"));
-            }
-        }
         int n = b.nLayers();
         int heads = b.nHeads();
         int positions = tokens.length;
-        long patternBytes = 4L * n * heads * positions * positions;
-        if (patternBytes > MAX_PATTERN_BYTES) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT, "a prompt of %d tokens needs %d MiB of"
-                    + " attention patterns held for the comparison, over the limit of %d MiB; use a shorter prompt",
-                    positions, patternBytes >> 20, MAX_PATTERN_BYTES >> 20));
-        }
 
         // The base first, keeping its residuals and patterns; then the derivative, whose patterns are
         // compared with the base's layer by layer as the forward pass produces them.
@@ -254,6 +262,33 @@ public final class BehaviourDiff {
         }
         return new Result(null, tokens.clone(), List.copyOf(texts), n, heads, shared, List.copyOf(kl),
                 List.copyOf(attention), movedTokens(lastBase, lastDerivative, moved, text), List.copyOf(notes));
+    }
+
+    private static void checkShapes(ModelConfig b, ModelConfig d) {
+        if (b.nLayers() != d.nLayers() || b.nHeads() != d.nHeads()) {
+            throw new IllegalArgumentException("the models differ in shape (base " + b.nLayers() + " layers of "
+                    + b.nHeads() + " heads, derivative " + d.nLayers() + " of " + d.nHeads()
+                    + "); a behavioural diff compares them layer by layer and head by head");
+        }
+    }
+
+    private static void checkTokens(ModelConfig b, ModelConfig d, int[] tokens) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to run");
+        int shared = Math.min(b.dVocab(), d.dVocab());
+        for (int id : tokens) {
+            if (id < 0 || id >= shared) {
+                throw new IllegalArgumentException("token id " + id + " is outside the "
+                        + (id >= 0 && id < b.dVocab() ? "derivative's vocabulary (0.." + (d.dVocab() - 1) + ")"
+                        : "base's vocabulary (0.." + (b.dVocab() - 1) + ")"));
+            }
+        }
+        long positions = tokens.length;
+        long patternBytes = 4L * b.nLayers() * b.nHeads() * positions * positions;
+        if (patternBytes > MAX_PATTERN_BYTES) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "a prompt of %d tokens needs %d MiB of"
+                    + " attention patterns held for the comparison, over the limit of %d MiB; use a shorter prompt",
+                    positions, patternBytes >> 20, MAX_PATTERN_BYTES >> 20));
+        }
     }
 
     /** Mean over query positions of JS(base[head, q, :], derivative[head, q, :]); patterns [head, q, k]. */
