@@ -71,7 +71,7 @@ final class DiffCommand implements Command, ArgsSpec {
                 if (models != null) models.encode(prompts);
                 // A progress line on the terminal only (not when stderr is captured or redirected).
                 boolean terminal = err == System.err && System.console() != null;
-                report = FineTuneDiff.run(base, derivative, (done, total) -> {
+                report = FineTuneDiff.run(base, derivative, (done, total, bytesDone, bytesTotal, tensor) -> {
                     if (terminal) err.print("\rdiff: " + done + "/" + total + " tensors" + (done == total ? "\n" : ""));
                 });
                 if (terminal && !prompts.isEmpty()) err.println("diff: running both models on " + prompts.size() + " prompt(s)");
