@@ -66,6 +66,35 @@ public final class DiffFixtures {
         return copy;
     }
 
+    /**
+     * The SmolLM2 fine-tunes of samples/make_smollm2_diff.py ({@code ${owb.fixtures}/smollm2-diff/}),
+     * written from the GGUF {@code -Dowb.smollm2} names (a file, or a folder holding one) when missing;
+     * the test is skipped without the property.
+     */
+    public static synchronized Path smollm2Pair() throws IOException {
+        String property = System.getProperty("owb.smollm2");
+        org.junit.jupiter.api.Assumptions.assumeTrue(property != null, "-Dowb.smollm2 is not set");
+        Path gguf = smollm2Gguf();
+        String fixtures = System.getProperty("owb.fixtures");
+        Path root = fixtures != null ? Path.of(fixtures) : GgufFixtures.repoRoot().resolve("samples/generated");
+        Path folder = root.resolve("smollm2-diff");
+        if (!Files.isRegularFile(folder.resolve("expected.json"))) {
+            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_smollm2_diff.py", gguf.toString(),
+                    folder.toString()));
+        }
+        return folder;
+    }
+
+    /** The SmolLM2 Q4_1 GGUF that {@code -Dowb.smollm2} names, directly or as the folder holding it. */
+    public static Path smollm2Gguf() throws IOException {
+        Path p = Path.of(System.getProperty("owb.smollm2"));
+        if (!Files.isDirectory(p)) return p;
+        try (var files = Files.list(p)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".gguf")).sorted().findFirst()
+                    .orElseThrow(() -> new IOException("no .gguf in " + p));
+        }
+    }
+
     public static JsonNode expected() throws IOException {
         return JsonMapper.builder().build().readTree(folder().resolve("expected.json").toFile());
     }
