@@ -174,7 +174,7 @@ final class DiffCommand implements Command, ArgsSpec {
             sb.append(String.format(Locale.ROOT, "%-24s %7d %10.4f %12.4f %+10.2e%n", RunCommand.quote(m.text()), m.id(),
                     m.pBase(), m.pDerivative(), m.delta()));
         }
-        if (b.movedTokens().isEmpty()) sb.append("(none: the output distributions are equal)\n");
+        if (b.movedTokens().isEmpty()) sb.append("(no probability moved by " + BehaviourDiff.MIN_MOVE + " or more)\n");
         return sb.toString();
     }
 

@@ -32,8 +32,11 @@ import owb.tokenizer.Tokenizer;
  *       averaged over query positions.</li>
  *   <li>{@code moved_tokens}: at the last position, the output tokens whose probability rose most
  *       and fell most, each model's full softmax over its own vocabulary (a token a model does not
- *       have has probability 0 there).</li>
+ *       have has probability 0 there); moves under {@link #MIN_MOVE} are left out.</li>
  * </ul>
+ * Two forward passes of the same weights are not always bit-identical: the first passes in a JVM
+ * run partly before HotSpot has compiled the vector kernels, whose interpreted forms round lane
+ * sums differently. An unedited layer then shows a KL or JS of order 1e-12 (a warm JVM gives 0).
  * The base's attention patterns are held while the derivative runs, so prompts are bounded by
  * {@link #MAX_PATTERN_BYTES}.
  */
@@ -42,6 +45,11 @@ public final class BehaviourDiff {
 
     /** Tokens listed per direction in {@code moved_tokens} by default. */
     public static final int DEFAULT_MOVED = 10;
+    /**
+     * The smallest change of an output token's probability listed in {@code moved_tokens}: the
+     * rounding differences between a cold and a warm forward pass move probabilities by ~1e-7.
+     */
+    public static final double MIN_MOVE = 1e-6;
     /** The base's patterns (layers · heads · positions² floats) held for the comparison, at most. */
     public static final long MAX_PATTERN_BYTES = 512L << 20;
 
@@ -305,7 +313,7 @@ public final class BehaviourDiff {
         return sum / queries;
     }
 
-    /** The {@code k} largest rises of p_derivative - p_base, then the {@code k} largest falls. */
+    /** The {@code k} largest rises of p_derivative - p_base, then the {@code k} largest falls, each at least {@link #MIN_MOVE}. */
     static List<MovedToken> movedTokens(double[] logpBase, double[] logpDerivative, int k, IntFunction<String> text) {
         int vocab = Math.max(logpBase.length, logpDerivative.length);
         double[] rise = new double[vocab];
@@ -318,7 +326,7 @@ public final class BehaviourDiff {
         List<MovedToken> out = new ArrayList<>();
         for (double[] direction : List.of(rise, fall)) {
             for (TokenProb t : Distributions.topValues(direction, k)) {
-                if (t.prob() <= 0) break;
+                if (t.prob() < MIN_MOVE) break;
                 out.add(new MovedToken(t.id(), text.apply(t.id()), prob(logpBase, t.id()), prob(logpDerivative, t.id())));
             }
         }
