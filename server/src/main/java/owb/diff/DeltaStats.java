@@ -128,11 +128,10 @@ public record DeltaStats(long elements, double normBase, double normDerivative, 
 
     /**
      * Folds {@code count} float32 pairs, little-endian at {@code b[bAt..]} and {@code d[dAt..]}, into
-     * {@code p}, one {@link #RUN} per call of the loop method: short calls reach HotSpot's C2 after a
-     * few hundred runs (its thresholds count calls as well as loop iterations), where one call per
-     * chunk ran a cold first pass in the interpreter and C1, at a thirtieth of the speed. The loop
-     * method has no vector-returning helper inside, so that C2 keeps every vector in a register (see
-     * owb.audit.VectorKernels).
+     * {@code p}, one {@link #RUN} per call of the loop method. The loop method has no vector-returning
+     * helper inside, so that C2 keeps every vector in a register (see owb.audit.VectorKernels). Until
+     * C2 has compiled it (in a fresh JVM, the first ~1 s of a pass) it runs in the interpreter and C1 at
+     * a small fraction of its speed; nothing here warms it up ahead of time.
      */
     static void f32(MemorySegment b, long bAt, MemorySegment d, long dAt, int count, Partial p) {
         for (int start = 0; start < count; start += RUN) f32Run(b, bAt, d, dAt, start, Math.min(count, start + RUN), p);
