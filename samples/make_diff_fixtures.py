@@ -6,8 +6,12 @@ derivative/           the base plus the edits listed in expected.json:
                         a small full-rank perturbation on layers.3 v_proj, a changed norm
                         (layers.0 post_attention_layernorm), vocabulary grown by 4 rows
                         (embed_tokens and lm_head; the shared rows untouched); nothing else.
+                      base/ and derivative/ have a tokenizer.json: one byte-level token per byte (ids
+                        0..255, GPT-2's byte-to-character map, no merges); the derivative's adds four
+                        special tokens (ids 256..259), as a chat fine-tune does, so prompts run on both.
 derivative.gguf       the derivative as llama.cpp's converter writes it (F32, attn_q/attn_k rows
-                        permuted within each head), to diff across formats.
+                        permuted within each head; no tokenizer metadata: GGUF cannot hold a
+                        byte-level vocabulary without merges), to diff across formats.
 base.q8_0.gguf, derivative.q8_0.gguf   both quantized the same way (2-D tensors Q8_0).
 expected.json         every edit: tensor, kind, rank, rel_change (||delta||_F / ||W_base||_F).
 """
@@ -57,11 +61,38 @@ def config():
             "intermediate_size": MLP, "vocab_size": VOCAB, "rms_norm_eps": 1e-5, "hidden_act": "silu"}
 
 
+SPECIAL_TOKENS = ["<|im_start|>", "<|im_end|>", "<|user|>", "<|assistant|>"]
+
+
+def byte_chars():
+    """GPT-2's bytes_to_unicode: byte b is written as this character in a byte-level vocabulary."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return [chars[b] for b in range(256)]
+
+
+def tokenizer(vocab):
+    """Byte-level BPE without merges (token id = byte value), plus the special tokens past 256."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    t = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(byte_chars())}, merges=[]))
+    t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    t.decoder = decoders.ByteLevel()
+    t.add_special_tokens(SPECIAL_TOKENS[: vocab - 256])
+    return t
+
+
 def save(folder, tensors, vocab):
     os.makedirs(folder, exist_ok=True)
     save_file(tensors, os.path.join(folder, "model.safetensors"))
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(dict(config(), vocab_size=vocab), f, indent=1)
+    tokenizer(vocab).save(os.path.join(folder, "tokenizer.json"))
 
 
 def permute(w, heads):

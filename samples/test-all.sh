@@ -7,6 +7,7 @@ cd "$ROOT"
 PY="$(bash samples/python-env.sh)"
 SMOL="$(bash samples/fetch-smollm2.sh)"
 "$PY" samples/make_fixtures.py "$ROOT/samples/generated" >&2
+"$PY" samples/make_smollm2_diff.py "$SMOL" "$ROOT/samples/generated/smollm2-diff" >&2  # fine-tunes of SmolLM2 with known edits
 # The web UI's browser tests drive Debian's headless Chromium through chromedriver; install both
 # when missing (apt, non-interactive, as root or through password-less sudo). Without them those
 # tests skip, so a failed install only warns.

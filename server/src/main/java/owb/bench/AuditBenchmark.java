@@ -220,7 +220,7 @@ public final class AuditBenchmark {
 
     private static String humanGib(long bytes) { return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30)); }
 
-    private static String cpuModel() throws IOException {
+    static String cpuModel() throws IOException {
         Path cpuinfo = Path.of("/proc/cpuinfo");
         if (!Files.isReadable(cpuinfo)) return System.getProperty("os.arch");
         return Files.readAllLines(cpuinfo).stream().filter(l -> l.startsWith("model name"))

@@ -92,6 +92,67 @@ record BenchFile(DType dtype, Path path, List<Layout> tensors) {
         return file;
     }
 
+    /**
+     * A fine-tune of a float safetensors benchmark file, for the diff benchmark: the same header
+     * (names, shapes, offsets) and every value {@code w} replaced, in three of four elements chosen
+     * by a hash of the element's index, by {@code w + 0.002 · u} with u uniform in [-1, 1) (then
+     * rounded to the dtype): a dense update of about 6% of the weights' size (their sigma is 0.02)
+     * that flips the sign of the smallest ones. Written next to {@code base} unless there.
+     */
+    static BenchFile ensureDerivative(BenchFile base, Consumer<String> log) throws IOException {
+        if (base.dtype() != DType.F32 && base.dtype() != DType.BF16) {
+            throw new IllegalArgumentException("no derivative for " + base.dtype() + " benchmark files");
+        }
+        String name = base.path().getFileName().toString().replace(".safetensors", ".derivative.safetensors");
+        Path path = base.path().resolveSibling(name);
+        BenchFile file = new BenchFile(base.dtype(), path, base.tensors());
+        long size = Files.size(base.path());
+        if (Files.exists(path) && Files.size(path) == size) return file;
+        log.accept("writing " + path + " (the benchmark's fine-tune of " + base.path().getFileName() + ")");
+        long dataStart = base.tensors().getFirst().offset();
+        Path partial = path.resolveSibling(name + ".partial");
+        try (FileChannel in = FileChannel.open(base.path(), StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer header = ByteBuffer.allocate((int) dataStart);
+            while (header.hasRemaining() && in.read(header, header.position()) > 0) { /* fills the header */ }
+            header.flip();
+            while (header.hasRemaining()) out.write(header);
+            ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 24).order(ByteOrder.LITTLE_ENDIAN);
+            long element = 0;
+            for (long at = dataStart; at < size; ) {
+                buffer.clear();
+                int read = in.read(buffer, at);
+                if (read <= 0) throw new IOException(base.path() + ": short read at byte " + at);
+                at += read;
+                buffer.flip();
+                if (base.dtype() == DType.F32) {
+                    for (int i = 0; i + 4 <= buffer.limit(); i += 4) buffer.putFloat(i, fineTuned(buffer.getFloat(i), element++));
+                } else {
+                    for (int i = 0; i + 2 <= buffer.limit(); i += 2) {
+                        float w = Float.intBitsToFloat(buffer.getShort(i) << 16);
+                        int bits = Float.floatToRawIntBits(fineTuned(w, element++));
+                        buffer.putShort(i, (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16)); // round to nearest even
+                    }
+                }
+                while (buffer.hasRemaining()) out.write(buffer);
+            }
+        }
+        Files.move(partial, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return file;
+    }
+
+    /** Element {@code i} of the benchmark's fine-tune (see {@link #ensureDerivative}). */
+    private static float fineTuned(float w, long i) {
+        long h = i * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 31;
+        h *= 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 29;
+        if ((h & 3) == 0) return w;
+        double u = (h >>> 11) * 0x1.0p-53 * 2 - 1;
+        return (float) (w + 0.002 * u);
+    }
+
     /** Header plus tensor data for one format. */
     private abstract static class Writer {
         final DType dtype;

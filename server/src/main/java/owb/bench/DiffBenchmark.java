@@ -69,9 +69,15 @@ public final class DiffBenchmark {
                 LowRank.OVERSAMPLING, LowRank.POWER_ITERATIONS, n, n, randomizedS);
         out.printf(Locale.ROOT, "numpy linalg.svd (values only), %dx%d:            %8.2f s%n", n, n, numpyS);
         out.printf(Locale.ROOT, "owb randomized top-64, %dx%d:                     %8.2f s%n", m, m, smallRandomizedS);
-        out.printf(Locale.ROOT, "EJML full SVD (values only), %dx%d:               %8.2f s"
-                        + "  -> %dx%d extrapolated x(n/m)^3: ~%.0f s (not measured)%n",
-                m, m, ejmlS, n, n, ejmlS * Math.pow((double) n / m, 3));
+        if (m == n) {
+            out.printf(Locale.ROOT, "EJML full SVD (values only), %dx%d:               %8.2f s (measured)%n", m, m, ejmlS);
+        } else {
+            out.printf(Locale.ROOT, "EJML full SVD (values only), %dx%d:               %8.2f s"
+                            + "  -> %dx%d extrapolated x(n/m)^3: ~%.0f s (not measured)%n",
+                    m, m, ejmlS, n, n, ejmlS * Math.pow((double) n / m, 3));
+        }
+        out.printf(Locale.ROOT, "randomized top-64 vs full SVD at %dx%d: %.1fx faster than EJML%s; at %dx%d: %.1fx faster than numpy%n",
+                m, m, ejmlS / smallRandomizedS, m == n ? "" : " (measured at this size)", n, n, numpyS / randomizedS);
         out.printf(Locale.ROOT, "top-10 max relative error, randomized vs numpy (%d):  %.2e%n", n,
                 maxRelError(big.singularValues(), numpy));
         out.printf(Locale.ROOT, "top-10 max relative error, randomized vs EJML  (%d):  %.2e%n", m,

@@ -2,6 +2,7 @@ package owb.cli;
 
 import owb.bench.AuditBenchmark;
 import owb.bench.DiffBenchmark;
+import owb.bench.DiffStreamBenchmark;
 import owb.bench.ForwardBenchmark;
 
 import java.io.IOException;
@@ -32,18 +33,24 @@ final class BenchCommand implements Command, ArgsSpec {
                 Reports medians of N runs (default 5). Progress on stderr, the table on stdout.
                 numpy runs in PY (default: the .venv that samples/python-env.sh makes).
 
-                usage: owb bench diff [--size N] [--ejml-size M] [--python PY]
+                usage: owb bench diff [--only stream|spectrum] [--size-gib G] [--repeat N] [--dir DIR]
+                                      [--size N] [--ejml-size M] [--python PY]
 
-                Randomized top-64 singular values of an NxN fine-tune delta (default 4096) against
-                numpy's full SVD of it and EJML's full SVD of its leading MxM block (default 1024,
-                time extrapolated by (N/M)^3), in one run, with the error of the top 10 values.
+                Streaming: writes (once) an F32 and a BF16 safetensors base of at least G GiB of tensor
+                data (default 1) and a dense fine-tune of each into DIR (default samples/generated/bench),
+                then measures the delta statistics pass over both memory-mapped files (GB/s of both
+                files' bytes, median of N passes, default 5) against numpy doing the same statistics on
+                the same files (samples/bench_diff_numpy.py), and checks that the two agree.
+                Spectrum: randomized top-64 singular values of an NxN fine-tune delta (default 4096)
+                against numpy's full SVD of it and EJML's full SVD of its leading MxM block (default
+                1024, time extrapolated by (N/M)^3; M = N measures it), with the error of the top 10.
 
                 """ + ForwardBenchmark.usage();
     }
 
     // Args is parsed with the union of the three benchmarks' options; run() rejects another's
     private static final Set<String> AUDIT_OPTIONS = Set.of("size-gib", "repeat", "dir", "python", "no-processes");
-    private static final Set<String> DIFF_OPTIONS = Set.of("size", "ejml-size", "python");
+    private static final Set<String> DIFF_OPTIONS = Set.of("size", "ejml-size", "python", "only", "size-gib", "repeat", "dir");
     private static final Set<String> FORWARD_VALUED = Set.of("lengths", "repeat", "threads", "cold-runs", "json-out", "python");
     private static final Set<String> FORWARD_FLAGS = Set.of("no-peers");
 
@@ -51,7 +58,7 @@ final class BenchCommand implements Command, ArgsSpec {
 
     @Override public Set<String> valued() {
         return Set.of("size-gib", "repeat", "dir", "python", "lengths", "threads", "cold-runs", "json-out",
-                "size", "ejml-size");
+                "size", "ejml-size", "only");
     }
 
     @Override
@@ -69,7 +76,7 @@ final class BenchCommand implements Command, ArgsSpec {
         }
         return switch (which) {
             case "forward" -> ForwardBenchmark.run(forwardArgs(args), out, err);
-            case "diff" -> runDiff(args, root, out);
+            case "diff" -> runDiff(args, root, out, err);
             default -> runAudit(args, root, out, err);
         };
     }
@@ -84,8 +91,23 @@ final class BenchCommand implements Command, ArgsSpec {
         return 0;
     }
 
-    private static int runDiff(Args args, Path root, PrintStream out) throws Exception {
-        DiffBenchmark.run(args.intOption("size", 4096), args.intOption("ejml-size", 1024), python(args, root), out);
+    private static int runDiff(Args args, Path root, PrintStream out, PrintStream err) throws Exception {
+        String only = args.option("only", "");
+        if (!only.isEmpty() && !only.equals("stream") && !only.equals("spectrum")) {
+            throw new UsageException("--only takes stream or spectrum");
+        }
+        String python = python(args, root);
+        if (!only.equals("spectrum")) {
+            double sizeGib = doubleOption(args, "size-gib", 1);
+            int repeat = args.intOption("repeat", 5);
+            if (sizeGib <= 0 || repeat < 1) throw new UsageException("--size-gib and --repeat must be positive");
+            Path dir = Path.of(args.option("dir", root.resolve("samples/generated/bench").toString()));
+            DiffStreamBenchmark.run(new DiffStreamBenchmark.Options(sizeGib, repeat, dir, root, python), out, err);
+        }
+        if (!only.equals("stream")) {
+            if (only.isEmpty()) out.println();
+            DiffBenchmark.run(args.intOption("size", 4096), args.intOption("ejml-size", 1024), python, out);
+        }
         return 0;
     }
 

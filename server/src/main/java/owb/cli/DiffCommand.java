@@ -12,19 +12,21 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import owb.checkpoint.Checkpoint;
 import owb.checkpoint.Checkpoints;
+import owb.diff.BehaviourDiff;
+import owb.diff.DiffJson;
 import owb.diff.FineTuneDiff;
 import owb.diff.FineTuneDiff.Aggregate;
 import owb.diff.FineTuneDiff.TensorDiff;
 import owb.diff.ModuleKind;
 import owb.diff.TensorPairing.Status;
-import owb.diff.TensorView;
 
-/** {@code owb diff BASE DERIVATIVE [--json]}: a fine-tune against its base, tensor by tensor. */
+/**
+ * {@code owb diff BASE DERIVATIVE [--json] [--prompt TEXT]...}: a fine-tune against its base, tensor by
+ * tensor, and with prompts what it does to behaviour ({@link BehaviourDiff}).
+ */
 final class DiffCommand implements Command, ArgsSpec {
     @Override public String name() { return "diff"; }
 
@@ -33,15 +35,20 @@ final class DiffCommand implements Command, ArgsSpec {
     @Override
     public String usage() {
         return """
-                usage: owb diff BASE DERIVATIVE [--json]
+                usage: owb diff BASE DERIVATIVE [--json] [--prompt TEXT]... [--moved K]
                   BASE, DERIVATIVE  checkpoints (safetensors file or folder, GGUF file); formats may differ
                   --json            one JSON document instead of the report
+                  --prompt TEXT     also run both models on TEXT (the base's tokenizer; repeat for several
+                                    prompts) and compare them: KL(base || derivative) of the logit lens per
+                                    layer and position, Jensen-Shannon divergence of each head's attention,
+                                    and the output tokens whose probability moved most at the last position
+                  --moved K         tokens listed per direction (rose, fell); default 10
                 """;
     }
 
     @Override public Set<String> flags() { return Set.of("json"); }
 
-    @Override public Set<String> valued() { return Set.of(); }
+    @Override public Set<String> valued() { return Set.of("prompt", "moved"); }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
@@ -51,92 +58,37 @@ final class DiffCommand implements Command, ArgsSpec {
         for (Path p : List.of(basePath, derivativePath)) {
             if (!Files.exists(p)) throw new NoSuchFileException(p.toString());
         }
+        List<String> prompts = args.all("prompt");
+        if (prompts.stream().anyMatch(String::isEmpty)) throw new UsageException("--prompt is empty");
+        int moved = args.intOption("moved", BehaviourDiff.DEFAULT_MOVED);
+        if (moved < 0) throw new UsageException("--moved must not be negative");
         try (Checkpoint base = Checkpoints.open(basePath); Checkpoint derivative = Checkpoints.open(derivativePath)) {
             FineTuneDiff.Report report;
+            List<BehaviourDiff.Result> behaviours;
             try {
+                // the behavioural diff's checks (tokenizers, shapes, prompt lengths) before the long part
+                BehaviourDiff.Models models = prompts.isEmpty() ? null : BehaviourDiff.Models.load(base, derivative);
+                if (models != null) models.encode(prompts);
                 // A progress line on the terminal only (not when stderr is captured or redirected).
                 boolean terminal = err == System.err && System.console() != null;
-                report = FineTuneDiff.run(base, derivative, (done, total) -> {
+                report = FineTuneDiff.run(base, derivative, (done, total, bytesDone, bytesTotal, tensor) -> {
                     if (terminal) err.print("\rdiff: " + done + "/" + total + " tensors" + (done == total ? "\n" : ""));
                 });
+                if (terminal && !prompts.isEmpty()) err.println("diff: running both models on " + prompts.size() + " prompt(s)");
+                behaviours = models == null ? List.of() : models.compare(prompts, moved);
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 err.println("error: " + String.valueOf(e.getMessage()).replace('\n', ' '));
                 return 2;
             }
             if (args.flag("json")) {
-                out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(json(report)));
+                out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(
+                        DiffJson.toTree(basePath.toString(), derivativePath.toString(), report, behaviours)));
             } else {
                 out.print(text(report, basePath, derivativePath));
+                for (BehaviourDiff.Result b : behaviours) out.print(behaviourText(b));
             }
         }
         return 0;
-    }
-
-    static ObjectNode json(FineTuneDiff.Report report) {
-        ObjectNode root = JsonMapper.builder().build().createObjectNode();
-        ArrayNode tensors = root.putArray("tensors");
-        for (TensorDiff t : report.tensors()) {
-            ObjectNode n = tensors.addObject();
-            n.put("name", t.name());
-            n.put("status", t.status().label());
-            shape(n, "shape_base", t.pair().base());
-            shape(n, "shape_derivative", t.pair().derivative());
-            n.put("layer", t.layer());
-            n.put("module", t.kind().label());
-            if (t.status() == Status.RESHAPED) n.put("new_rows", t.pair().newRows());
-            if (t.stats() != null) {
-                var s = t.stats();
-                n.put("rel_change", s.relChange());
-                n.put("cosine", s.cosine());
-                n.put("max_abs_delta", s.maxAbsDelta());
-                n.put("mean_abs_delta", s.meanAbsDelta());
-                n.put("fraction_changed", s.fractionChanged());
-                n.put("fraction_beyond_tolerance", s.fractionBeyondTolerance());
-                n.put("sign_flips", s.signFlips());
-            } else if (t.status() == Status.UNCHANGED) {
-                n.put("rel_change", 0.0);
-                n.put("cosine", 1.0);
-                n.put("max_abs_delta", 0.0);
-            } else {
-                n.putNull("rel_change");
-            }
-            if (t.lowRank() != null) {
-                var lr = t.lowRank();
-                n.put("rank", lr.rank());
-                n.put("rank_is_lower_bound", lr.saturated());
-                n.put("dominant_rank", lr.dominantRank());
-                n.put("effective_rank", lr.effectiveRank());
-                n.put("stable_rank", lr.stableRank());
-                ArrayNode sv = n.putArray("singular_values");
-                for (double v : lr.singularValues()) sv.add(v);
-                ArrayNode energy = n.putArray("energy");
-                for (double v : lr.energy()) energy.add(v);
-            } else {
-                n.putNull("rank");
-                n.putArray("singular_values");
-            }
-            n.put("verdict", t.verdict());
-            if (!t.note().isEmpty()) n.put("note", t.note());
-        }
-        ArrayNode cells = root.putArray("aggregates");
-        for (Aggregate a : report.aggregates()) {
-            ObjectNode c = cells.addObject();
-            c.put("layer", a.layer());
-            c.put("module", a.kind().label());
-            c.put("tensors", a.tensors());
-            c.put("changed", a.changed());
-            c.put("rel_change", a.relChange());
-        }
-        return root;
-    }
-
-    private static void shape(ObjectNode n, String key, TensorView v) {
-        if (v == null) {
-            n.putNull(key);
-            return;
-        }
-        ArrayNode a = n.putArray(key);
-        for (long d : v.entry().shape()) a.add(d);
     }
 
     static String text(FineTuneDiff.Report report, Path base, Path derivative) {
@@ -185,5 +137,49 @@ final class DiffCommand implements Command, ArgsSpec {
             sb.append(String.format("%-48s %-9s %10s %9s %6s  %s%n", t.name(), t.status().label(), rel, cos, rank, verdict));
         }
         return sb.toString();
+    }
+
+    /** Heads listed in the report, the most changed first. */
+    private static final int TOP_HEADS = 10;
+
+    static String behaviourText(BehaviourDiff.Result b) {
+        StringBuilder sb = new StringBuilder();
+        int last = b.positions() - 1;
+        sb.append("\nbehaviour on ").append(RunCommand.quote(b.prompt() == null ? "" : b.prompt()))
+                .append(" (").append(b.positions()).append(" tokens, the base's tokenizer)\n");
+        for (String note : b.notes()) sb.append("note: ").append(note).append('\n');
+        sb.append("logit lens, KL(base || derivative) in nats; layer L reads the stream entering block L, layer ")
+                .append(b.layers()).append(" is the output\n");
+        sb.append(String.format("%-6s %12s %12s %12s%n", "layer", "last pos", "mean", "max"));
+        for (int layer = 0; layer <= b.layers(); layer++) {
+            double sum = 0, max = 0;
+            for (int p = 0; p <= last; p++) {
+                sum += b.kl(layer, p);
+                max = Math.max(max, b.kl(layer, p));
+            }
+            sb.append(String.format(Locale.ROOT, "%-6d %12s %12s %12s%n", layer, small(b.kl(layer, last)),
+                    small(sum / b.positions()), small(max)));
+        }
+        List<BehaviourDiff.HeadJs> heads = new ArrayList<>(b.attentionJs());
+        heads.sort((x, y) -> Double.compare(y.js(), x.js()));
+        sb.append("\nheads whose attention changed most (Jensen-Shannon in nats, at most ln 2 = 0.693; mean over queries)\n");
+        sb.append(String.format("%-6s %5s %12s%n", "layer", "head", "js"));
+        for (BehaviourDiff.HeadJs h : heads.subList(0, Math.min(TOP_HEADS, heads.size()))) {
+            sb.append(String.format(Locale.ROOT, "%-6d %5d %12s%n", h.layer(), h.head(), small(h.js())));
+        }
+        sb.append("\noutput tokens whose probability moved most after ")
+                .append(RunCommand.quote(b.tokenTexts().get(last))).append('\n');
+        sb.append(String.format("%-24s %7s %10s %12s %10s%n", "token", "id", "p_base", "p_derivative", "delta"));
+        for (BehaviourDiff.MovedToken m : b.movedTokens()) {
+            sb.append(String.format(Locale.ROOT, "%-24s %7d %10.4f %12.4f %+10.2e%n", RunCommand.quote(m.text()), m.id(),
+                    m.pBase(), m.pDerivative(), m.delta()));
+        }
+        if (b.movedTokens().isEmpty()) sb.append("(no probability moved by " + BehaviourDiff.MIN_MOVE + " or more)\n");
+        return sb.toString();
+    }
+
+    /** 0 as "0", else three significant digits. */
+    private static String small(double v) {
+        return v == 0 ? "0" : String.format(Locale.ROOT, "%.3e", v);
     }
 }

@@ -23,6 +23,7 @@ import owb.model.ModelConfig;
 import owb.model.ModelException;
 import owb.model.ModelLoader;
 import owb.report.Npy;
+import owb.tokenizer.CheckpointTokenizer;
 import owb.tokenizer.Tokenizer;
 
 /**
@@ -107,21 +108,8 @@ final class RunCommand implements Command, ArgsSpec {
 
     /** tokenizer.json beside safetensors weights, or the tokenizer a GGUF file describes. */
     static TokenizerOrReason tokenizer(Checkpoint checkpoint) {
-        try {
-            if (checkpoint.format() == Checkpoint.Format.GGUF) {
-                if (!checkpoint.metadata().containsKey("tokenizer.ggml.model")) {
-                    return new TokenizerOrReason(null, checkpoint.path() + " has no tokenizer.ggml.* metadata");
-                }
-                return new TokenizerOrReason(Tokenizer.fromGgufMetadata(checkpoint.metadata()), null);
-            }
-            Path file = checkpoint.files().getFirst().toAbsolutePath().getParent().resolve("tokenizer.json");
-            if (!Files.isRegularFile(file)) {
-                return new TokenizerOrReason(null, "no tokenizer.json beside " + checkpoint.files().getFirst());
-            }
-            return new TokenizerOrReason(Tokenizer.fromTokenizerJson(file), null);
-        } catch (IOException | RuntimeException e) {
-            return new TokenizerOrReason(null, "the tokenizer cannot be read: " + e.getMessage());
-        }
+        CheckpointTokenizer t = CheckpointTokenizer.of(checkpoint);
+        return new TokenizerOrReason(t.tokenizer(), t.reason());
     }
 
     static int[] encode(TokenizerOrReason t, String prompt) {

@@ -67,23 +67,41 @@ public final class FineTuneDiff {
         }
     }
 
-    /** Called after each tensor with (tensors done, tensors in all). */
+    /** Called after each tensor. */
     public interface Progress {
-        void done(int tensors, int total);
+        /**
+         * @param tensors    names done
+         * @param total      names in all
+         * @param bytesDone  stored bytes of both sides of the names done
+         * @param bytesTotal stored bytes of both checkpoints' tensors
+         * @param tensor     the name just done
+         */
+        void done(int tensors, int total, long bytesDone, long bytesTotal, String tensor);
+
+        Progress NONE = (tensors, total, bytesDone, bytesTotal, tensor) -> {};
     }
 
     public static Report run(Checkpoint base, Checkpoint derivative) {
-        return run(base, derivative, (done, total) -> {});
+        return run(base, derivative, Progress.NONE);
     }
 
     public static Report run(Checkpoint base, Checkpoint derivative, Progress progress) {
         List<TensorPair> pairs = TensorPairing.pair(base, derivative);
+        long bytesTotal = 0;
+        for (TensorPair pair : pairs) bytesTotal += bytes(pair);
         List<TensorDiff> out = new ArrayList<>();
+        long bytesDone = 0;
         for (TensorPair pair : pairs) {
             out.add(analyse(pair));
-            progress.done(out.size(), pairs.size());
+            bytesDone += bytes(pair);
+            progress.done(out.size(), pairs.size(), bytesDone, bytesTotal, pair.name());
         }
         return new Report(List.copyOf(out));
+    }
+
+    private static long bytes(TensorPair pair) {
+        return (pair.base() == null ? 0 : pair.base().entry().byteSize())
+                + (pair.derivative() == null ? 0 : pair.derivative().entry().byteSize());
     }
 
     static TensorDiff analyse(TensorPair pair) {

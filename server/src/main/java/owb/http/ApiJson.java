@@ -58,9 +58,10 @@ final class ApiJson {
 
     record JobCreated(String jobId, String state) {}
 
+    /** {@code model_id} for an audit, {@code base} and {@code derivative} for a diff. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record JobStatus(String jobId, String modelId, String state, long bytesDone, long bytesTotal, String tensor,
-                     JsonNode result, String error) {}
+    record JobStatus(String jobId, String kind, String modelId, String base, String derivative, String state,
+                     long bytesDone, long bytesTotal, String tensor, JsonNode result, String error) {}
 
     static ModelListing listing(ModelInfo m) {
         return new ModelListing(m.id(), m.name(), m.relativePath(), m.format(), m.sizeBytes());
@@ -89,9 +90,10 @@ final class ApiJson {
         return new TensorStatsJson(t.name(), t.dtype().label(), t.shape(), t.byteSize(), stats);
     }
 
-    static JobStatus job(AuditJob.Status s, boolean withResult) {
-        return new JobStatus(s.jobId(), s.modelId(), s.state().name().toLowerCase(Locale.ROOT), s.bytesDone(),
-                s.bytesTotal(), s.tensor(), withResult ? s.result() : null, s.error());
+    static JobStatus job(Job.Status s, boolean withResult) {
+        return new JobStatus(s.jobId(), s.kind().label, s.modelId(), s.base(), s.derivative(),
+                s.state().name().toLowerCase(Locale.ROOT), s.bytesDone(), s.bytesTotal(), s.tensor(),
+                withResult ? s.result() : null, s.error());
     }
 
     /**

@@ -55,7 +55,7 @@ final class ApiRoutes {
     }
 
     void register(RoutesConfig routes) {
-        // Request bodies are small JSON (POST /api/runs); a client sending a large one is refused up front.
+        // Request bodies are small JSON at most (POST /api/runs, /api/diffs); a larger one is refused up front.
         routes.before(ctx -> {
             if (ctx.contentLength() > MAX_REQUEST_BYTES) {
                 throw new ContentTooLargeResponse("request body over " + MAX_REQUEST_BYTES + " bytes");
@@ -71,6 +71,7 @@ final class ApiRoutes {
         routes.get("/api/jobs/{job_id}", this::jobStatus);
         routes.get("/api/jobs/{job_id}/events", this::jobEvents);
         new TensorViewRoutes(registry, jobs).register(routes);
+        new DiffRoutes(registry, jobs).register(routes);
 
         routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
         routes.exception(CheckpointException.class,
@@ -132,7 +133,7 @@ final class ApiRoutes {
 
     private void startAudit(Context ctx) throws IOException {
         ModelInfo model = registry.model(ctx.pathParam("id"));
-        AuditJob job = jobs.startAudit(model.id());
+        Job job = jobs.startAudit(model.id());
         ctx.status(HttpStatus.ACCEPTED).json(new ApiJson.JobCreated(job.id(), "running"));
     }
 
@@ -146,7 +147,7 @@ final class ApiRoutes {
      * unknown job or a wrong Accept header still gets a status code before the stream starts.
      */
     private void jobEvents(Context ctx) {
-        AuditJob job = jobs.job(ctx.pathParam("job_id"));
+        Job job = jobs.job(ctx.pathParam("job_id"));
         String accept = ctx.header("Accept");
         if (accept == null || !accept.contains("text/event-stream")) {
             throw new NotAcceptableResponse("this is an event stream: send 'Accept: text/event-stream'");
@@ -161,11 +162,11 @@ final class ApiRoutes {
         }).handle(ctx);
     }
 
-    private static void streamJobEvents(SseClient client, AuditJob job) {
+    private static void streamJobEvents(SseClient client, Job job) {
         long seenVersion = -1;
         try {
             while (!client.terminated()) {
-                AuditJob.Status status = job.awaitChange(seenVersion, EVENT_HEARTBEAT_MILLIS);
+                Job.Status status = job.awaitChange(seenVersion, EVENT_HEARTBEAT_MILLIS);
                 if (status.version() == seenVersion) {
                     client.sendComment("still running");
                     continue;
@@ -183,7 +184,7 @@ final class ApiRoutes {
         }
     }
 
-    private static int chartPixels(Context ctx, String param, int fallback) {
+    static int chartPixels(Context ctx, String param, int fallback) {
         String value = ctx.queryParam(param);
         if (value == null) return fallback;
         try {

@@ -24,7 +24,7 @@ public final class OwbServer implements AutoCloseable {
     public static final String VERSION = "0.1.0";
 
     private static final int MAX_OPEN_CHECKPOINTS = 8;
-    private static final int AUDIT_THREADS = 1; // an audit already reads a whole checkpoint flat out
+    private static final int JOB_THREADS = 1; // an audit or a diff already reads whole checkpoints flat out
 
     private final Javalin app;
     private final ModelRegistry registry;
@@ -45,7 +45,7 @@ public final class OwbServer implements AutoCloseable {
         ModelRegistry registry = new ModelRegistry(options.modelRoots(), MAX_OPEN_CHECKPOINTS,
                 options.cacheMegabytes() * 1024 * 1024);
         registry.models();
-        JobRunner jobs = new JobRunner(registry, AUDIT_THREADS);
+        JobRunner jobs = new JobRunner(registry, JOB_THREADS);
         StatsService stats = new StatsService(registry, Math.max(1, Runtime.getRuntime().availableProcessors()));
         ApiRoutes routes = new ApiRoutes(registry, stats, jobs);
         RunRoutes runs = RunRoutes.of(registry, options.runCacheMegabytes() * 1024 * 1024);

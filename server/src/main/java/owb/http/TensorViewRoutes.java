@@ -126,8 +126,8 @@ final class TensorViewRoutes {
         ModelInfo model = registry.model(ctx.pathParam("id"));
         String jobId = ctx.queryParam("job");
         if (jobId == null || jobId.isBlank()) throw new BadRequestResponse("give the finished audit as ?job=JOB_ID");
-        AuditJob.Status status = jobs.job(jobId).status();
-        if (!status.modelId().equals(model.id())) {
+        Job.Status status = jobs.job(jobId).status();
+        if (status.kind() != Job.Kind.AUDIT || !model.id().equals(status.modelId())) {
             throw new NotFoundResponse("job '" + jobId + "' is not an audit of model '" + model.id() + "'");
         }
         switch (status.state()) {

@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.function.IntFunction;
 
 /** Softmax statistics over one row of logits, in double. */
-final class Distributions {
+public final class Distributions {
     private Distributions() {}
 
     /** log-softmax of logits[from, from + vocab). */
-    static double[] logSoftmax(float[] logits, int from, int vocab) {
+    public static double[] logSoftmax(float[] logits, int from, int vocab) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[from + i]);
         double sum = 0;
@@ -21,7 +21,7 @@ final class Distributions {
     }
 
     /** Entropy in nats. */
-    static double entropy(double[] logp) {
+    public static double entropy(double[] logp) {
         double h = 0;
         for (double lp : logp) {
             if (lp > Double.NEGATIVE_INFINITY) h -= Math.exp(lp) * lp;
@@ -30,7 +30,7 @@ final class Distributions {
     }
 
     /** KL(p || q) in nats. */
-    static double kl(double[] logp, double[] logq) {
+    public static double kl(double[] logp, double[] logq) {
         double kl = 0;
         for (int i = 0; i < logp.length; i++) {
             if (logp[i] > Double.NEGATIVE_INFINITY) kl += Math.exp(logp[i]) * (logp[i] - logq[i]);
@@ -38,8 +38,24 @@ final class Distributions {
         return Math.max(0, kl);
     }
 
+    /**
+     * Jensen-Shannon divergence in nats between two probability vectors p[pFrom, pFrom + n) and
+     * q[qFrom, qFrom + n): ½ KL(p ‖ m) + ½ KL(q ‖ m) with m = (p + q) / 2. Symmetric, 0 for equal
+     * inputs, at most ln 2 (disjoint supports).
+     */
+    public static double jensenShannon(float[] p, int pFrom, float[] q, int qFrom, int n) {
+        double js = 0;
+        for (int i = 0; i < n; i++) {
+            double a = p[pFrom + i], b = q[qFrom + i];
+            double m = (a + b) / 2;
+            if (a > 0) js += a * Math.log(a / m);
+            if (b > 0) js += b * Math.log(b / m);
+        }
+        return Math.min(Math.log(2), Math.max(0, js / 2));
+    }
+
     /** 1-based rank of {@code id}: one plus the number of tokens strictly more likely. */
-    static int rank(double[] logp, int id) {
+    public static int rank(double[] logp, int id) {
         int rank = 1;
         for (double lp : logp) {
             if (lp > logp[id]) rank++;
@@ -48,14 +64,14 @@ final class Distributions {
     }
 
     /** The k likeliest tokens, likeliest first (lower id first on ties). */
-    static List<TokenProb> top(double[] logp, int k, IntFunction<String> text) {
+    public static List<TokenProb> top(double[] logp, int k, IntFunction<String> text) {
         List<TokenProb> out = new ArrayList<>();
         for (TokenProb t : topValues(logp, k)) out.add(new TokenProb(t.id(), text.apply(t.id()), Math.exp(t.prob())));
         return out;
     }
 
     /** The k largest values as (index, value), largest first (lower index first on ties); text is null. */
-    static List<TokenProb> topValues(double[] logp, int k) {
+    public static List<TokenProb> topValues(double[] logp, int k) {
         int[] best = new int[Math.min(k, logp.length)];
         int count = 0;
         for (int i = 0; i < logp.length; i++) {

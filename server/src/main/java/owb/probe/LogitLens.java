@@ -110,6 +110,16 @@ public final class LogitLens {
         return new Result(n, positions, target, List.copyOf(rows));
     }
 
+    /**
+     * One layer's lens logits [positions, d_vocab] from a forward pass's captured residuals (see
+     * {@link #hooks}): layer L &lt; n reads the stream entering block L, layer n the model's output.
+     */
+    public static float[] logits(LanguageModel model, ActivationCache cache, int layer, int positions) {
+        int n = model.config().nLayers();
+        if (layer < 0 || layer > n) throw new IllegalArgumentException("layer " + layer + " is outside 0.." + n);
+        return model.unembedResidual(residual(cache, layer, n), positions);
+    }
+
     /** The residual stream entering block {@code layer}, or leaving the last block for layer n. */
     private static float[] residual(ActivationCache cache, int layer, int n) {
         String name = layer < n ? "blocks." + layer + ".hook_resid_pre" : "blocks." + (n - 1) + ".hook_resid_post";

@@ -62,6 +62,49 @@ class DiffCommandTest {
     }
 
     @Test
+    void aPromptAddsTheBehaviouralDiffToTheReport() {
+        Path f = DiffFixtures.folder();
+        Result r = owb("diff", f.resolve("base").toString(), f.resolve("derivative").toString(), "--prompt", "The cat sat.");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("behaviour on \"The cat sat.\" (12 tokens"), r.out());
+        assertTrue(r.out().matches("(?s).*\nlayer +last pos +mean +max\n0 +0 +0 +0\n1 +\\d.*"), r.out());
+        assertTrue(r.out().contains("heads whose attention changed most"), r.out());
+        assertTrue(r.out().matches("(?s).*\"<\\|im_start\\|>\" +256 +0\\.0000 .*"), "a new token rose: " + r.out());
+    }
+
+    @Test
+    void jsonHasTheBehaviourOfEachPrompt() throws Exception {
+        Path f = DiffFixtures.folder();
+        Result r = owb("diff", f.resolve("base").toString(), f.resolve("derivative.gguf").toString(), "--json",
+                "--prompt", "ab", "--prompt", "abc", "--moved", "3");
+        assertEquals(0, r.code(), r.err());
+        JsonNode doc = JsonMapper.builder().build().readTree(r.out());
+        JsonNode b = doc.get("behaviour");
+        assertEquals("ab", b.get("prompt").asText());
+        assertEquals(2, b.get("tokens").size());
+        assertEquals("a", b.get("tokens").get(0).get("text").asText());
+        assertEquals(5 * 2, b.get("lens_kl").size(), "layers 0..4 x 2 positions");
+        assertEquals(0.0, b.get("lens_kl").get(0).get("kl").asDouble(), 1e-10);
+        assertEquals(4 * 4, b.get("attention_js").size());
+        assertTrue(b.get("moved_tokens").size() <= 6);
+        JsonNode m = b.get("moved_tokens").get(0);
+        assertEquals(m.get("p_derivative").asDouble() - m.get("p_base").asDouble(), m.get("delta").asDouble(), 1e-12);
+        assertTrue(b.get("notes").get(0).asText().contains("derivative has no tokenizer"), b.toString());
+        assertEquals(2, doc.get("behaviours").size());
+        assertEquals(3, doc.get("behaviours").get(1).get("tokens").size());
+        assertEquals(doc.get("tensors").get(0).get("module"), doc.get("tensors").get(0).get("kind"));
+    }
+
+    @Test
+    void aPromptNeedsTheBaseTokenizer() {
+        Path f = DiffFixtures.folder();
+        Result r = owb("diff", f.resolve("derivative.gguf").toString(), f.resolve("base").toString(), "--prompt", "x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("error: the base has no tokenizer"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    @Test
     void badInputIsOneLineAndExitTwo(@TempDir Path dir) throws Exception {
         Result missing = owb("diff", dir.resolve("nope").toString(), dir.resolve("nope2").toString());
         assertEquals(2, missing.code());

@@ -3,21 +3,37 @@ package owb.http;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * One audit of one model, running in the background. Progress updates bump a version number so
- * that watchers can wait for the next change instead of polling.
+ * One piece of long work running in the background (an audit of a model, a diff of two), of a
+ * {@link #kind}. Progress updates bump a version number so that watchers can wait for the next
+ * change instead of polling.
  */
-final class AuditJob {
+final class Job {
 
     enum State { RUNNING, DONE, FAILED }
 
-    /** A consistent snapshot of the job. {@code result} is set when DONE, {@code error} when FAILED. */
-    record Status(String jobId, String modelId, State state, long bytesDone, long bytesTotal, String tensor,
-                  JsonNode result, String error, long version) {
+    /** The kinds of job the runner knows; {@code label} is how the API names them. */
+    enum Kind {
+        AUDIT("audit"), DIFF("diff");
+
+        final String label;
+
+        Kind(String label) { this.label = label; }
+    }
+
+    /**
+     * A consistent snapshot of the job. {@code result} is set when DONE, {@code error} when FAILED.
+     * {@code modelId} names an audit's model; {@code base} and {@code derivative} a diff's models.
+     */
+    record Status(String jobId, Kind kind, String modelId, String base, String derivative, State state,
+                  long bytesDone, long bytesTotal, String tensor, JsonNode result, String error, long version) {
         boolean finished() { return state != State.RUNNING; }
     }
 
     private final String id;
+    private final Kind kind;
     private final String modelId;
+    private final String base;
+    private final String derivative;
     private State state = State.RUNNING;
     private long bytesDone;
     private long bytesTotal;
@@ -26,12 +42,21 @@ final class AuditJob {
     private String error;
     private long version;
 
-    AuditJob(String id, String modelId) {
+    private Job(String id, Kind kind, String modelId, String base, String derivative) {
         this.id = id;
+        this.kind = kind;
         this.modelId = modelId;
+        this.base = base;
+        this.derivative = derivative;
     }
 
+    static Job audit(String id, String modelId) { return new Job(id, Kind.AUDIT, modelId, null, null); }
+
+    static Job diff(String id, String base, String derivative) { return new Job(id, Kind.DIFF, null, base, derivative); }
+
     String id() { return id; }
+
+    Kind kind() { return kind; }
 
     String modelId() { return modelId; }
 
@@ -57,7 +82,8 @@ final class AuditJob {
     }
 
     synchronized Status status() {
-        return new Status(id, modelId, state, bytesDone, bytesTotal, tensor, result, error, version);
+        return new Status(id, kind, modelId, base, derivative, state, bytesDone, bytesTotal, tensor, result, error,
+                version);
     }
 
     /** The status once its version is past {@code seenVersion}, or as it is after the timeout. */
