@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Refreshes the README's screenshots from the running product: runs the browser tests (which
 # drive headless Chromium against a real server on the sample models and save one PNG per view
-# under server/target/screenshots/), then copies those PNGs here, shrunk to 1200 px wide and 112
-# colours when Pillow is there (each well under 150 KB).
+# under server/target/screenshots/), then copies those PNGs here, shrunk to 1200 px wide and to
+# as many colours (at most 256) as keep each under 140 KB, when Pillow is there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -30,6 +30,9 @@ for view in ["models", "tensors", "attention", "lens", "diff", "probes"]:
     else:
         im = Image.open(png).convert("RGB")
         im = im.resize((1200, round(im.height * 1200 / im.width)), Image.LANCZOS)
-        im.quantize(colors=112, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(dst / png.name, optimize=True)
+        for colours in (256, 192, 128, 96, 64):  # as many colours as fit in 140 KB
+            im.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(dst / png.name, optimize=True)
+            if (dst / png.name).stat().st_size <= 140 * 1024:
+                break
     print(f"{dst / png.name}: {(dst / png.name).stat().st_size // 1024} KB")
 PY
