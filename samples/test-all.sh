@@ -7,7 +7,8 @@ cd "$ROOT"
 PY="$(bash samples/python-env.sh)"
 SMOL="$(bash samples/fetch-smollm2.sh)"
 "$PY" samples/make_fixtures.py "$ROOT/samples/generated" >&2
-"$PY" samples/make_smollm2_diff.py "$SMOL" "$ROOT/samples/generated/smollm2-diff" >&2  # fine-tunes of SmolLM2 with known edits
-mvn -B -ntp verify -Dowb.python="$PY" -Dowb.smollm2="$SMOL" -Dowb.fixtures="$ROOT/samples/generated" "$@"
+FINETUNE="$(bash samples/make-demo-finetune.sh "$PY" "$SMOL")"  # the sample fine-tune of SmolLM2, with known edits
+mvn -B -ntp verify -Dowb.python="$PY" -Dowb.smollm2="$SMOL" -Dowb.smollm2.finetune="$FINETUNE" \
+  -Dowb.fixtures="$ROOT/samples/generated" "$@"
 # The notebooks, executed headless against a real ./owb serve (copies with outputs in target/notebooks/).
 "$PY" notebooks/run.py --out "$ROOT/target/notebooks"
