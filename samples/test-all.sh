@@ -7,7 +7,6 @@ cd "$ROOT"
 PY="$(bash samples/python-env.sh)"
 SMOL="$(bash samples/fetch-smollm2.sh)"
 "$PY" samples/make_fixtures.py "$ROOT/samples/generated" >&2
-"$PY" samples/make_smollm2_diff.py "$SMOL" "$ROOT/samples/generated/smollm2-diff" >&2  # fine-tunes of SmolLM2 with known edits
 # The web UI's browser tests drive Debian's headless Chromium through chromedriver; install both
 # when missing (apt, non-interactive, as root or through password-less sudo). Without them those
 # tests skip, so a failed install only warns.
@@ -21,6 +20,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     echo "note: no chromium/chromedriver and no apt-get as root; the browser tests will skip" >&2
   fi
 fi
-mvn -B -ntp verify -Dowb.python="$PY" -Dowb.smollm2="$SMOL" -Dowb.fixtures="$ROOT/samples/generated" "$@"
+FINETUNE="$(bash samples/make-demo-finetune.sh "$PY" "$SMOL")"  # the sample fine-tune of SmolLM2, with known edits
+mvn -B -ntp verify -Dowb.python="$PY" -Dowb.smollm2="$SMOL" -Dowb.smollm2.finetune="$FINETUNE" \
+  -Dowb.fixtures="$ROOT/samples/generated" "$@"
 # The notebooks, executed headless against a real ./owb serve (copies with outputs in target/notebooks/).
 "$PY" notebooks/run.py --out "$ROOT/target/notebooks"

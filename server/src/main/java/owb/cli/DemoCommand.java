@@ -27,8 +27,9 @@ final class DemoCommand implements Command, ArgsSpec {
         return """
                 usage: owb demo [--port 7070]
 
-                Serves samples/models (SmolLM2-135M-Instruct, fetched on first use) on
-                http://127.0.0.1:PORT and prints API calls to try, until Ctrl-C.
+                Serves samples/models on http://127.0.0.1:PORT and prints API calls to try, until
+                Ctrl-C: SmolLM2-135M-Instruct (Q4_1 GGUF, fetched on first use) and its sample
+                fine-tune (samples/models/smollm2-finetune/, known edits, written on first use).
                 """;
     }
 

@@ -67,7 +67,8 @@ public final class DiffFixtures {
     }
 
     /**
-     * The SmolLM2 fine-tunes of samples/make_smollm2_diff.py ({@code ${owb.fixtures}/smollm2-diff/}),
+     * The SmolLM2 fine-tunes of samples/make_smollm2_diff.py ({@code -Dowb.smollm2.finetune}, which ./owb test
+     * sets to samples/models/smollm2-finetune/, the demo's sample fine-tune; else {@code ${owb.fixtures}/smollm2-diff/}),
      * written from the GGUF {@code -Dowb.smollm2} names (a file, or a folder holding one) when missing;
      * the test is skipped without the property.
      */
@@ -75,9 +76,10 @@ public final class DiffFixtures {
         String property = System.getProperty("owb.smollm2");
         org.junit.jupiter.api.Assumptions.assumeTrue(property != null, "-Dowb.smollm2 is not set");
         Path gguf = smollm2Gguf();
+        String given = System.getProperty("owb.smollm2.finetune");
         String fixtures = System.getProperty("owb.fixtures");
         Path root = fixtures != null ? Path.of(fixtures) : GgufFixtures.repoRoot().resolve("samples/generated");
-        Path folder = root.resolve("smollm2-diff");
+        Path folder = given != null ? Path.of(given) : root.resolve("smollm2-diff");
         if (!Files.isRegularFile(folder.resolve("expected.json"))) {
             GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_smollm2_diff.py", gguf.toString(),
                     folder.toString()));
