@@ -48,9 +48,14 @@ export default function diffView(el, nav) {
         value && !ids.includes(value) ? h('option', { value }, `unknown model ${value}`) : null);
       select.value = value || '';
     };
+    // defaults: a model called base (or else the first that does not look like a fine-tune), and
+    // one called derivative (or else the first whose path says fine-tune), as the samples name them
     const named = (n) => models.find((m) => m.name === n || m.path.endsWith(`/${n}`) || m.path === n)?.id;
-    pick(base, p.base, named('base') || models[0]?.id);
-    pick(derivative, p.derivative, named('derivative') || models[1]?.id || models[0]?.id);
+    const tuned = (m) => /derivative|fine-?tune/i.test(m.path);
+    const baseId = named('base') || models.find((m) => !tuned(m))?.id || models[0]?.id;
+    pick(base, p.base, baseId);
+    pick(derivative, p.derivative, named('derivative') || models.find(tuned)?.id
+      || models.find((m) => m.id !== baseId)?.id || baseId);
     if (document.activeElement !== prompt) prompt.value = p.prompt || '';
   }
 
