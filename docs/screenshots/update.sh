@@ -6,12 +6,13 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-# OWB_PYTHON, OWB_SMOLLM2, OWB_FIXTURES name existing ones instead of making them here.
+# OWB_PYTHON, OWB_SMOLLM2, OWB_SMOLLM2_FINETUNE, OWB_FIXTURES name existing ones instead of making them here.
 PY="${OWB_PYTHON:-$(bash samples/python-env.sh)}"
 SMOL="${OWB_SMOLLM2:-$(bash samples/fetch-smollm2.sh)}"
+FINETUNE="${OWB_SMOLLM2_FINETUNE:-$(bash samples/make-demo-finetune.sh "$PY" "$SMOL")}"
 FIXTURES="${OWB_FIXTURES:-$ROOT/samples/generated}"
 mvn -B -ntp -q test -Dtest=WebUiTest -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dowb.smollm2="$SMOL" -Dowb.fixtures="$FIXTURES" "$@"
+  -Dowb.smollm2="$SMOL" -Dowb.smollm2.finetune="$FINETUNE" -Dowb.fixtures="$FIXTURES" "$@"
 "$PY" - "$ROOT/server/target/screenshots" "$ROOT/docs/screenshots" <<'PY'
 import shutil, sys
 from pathlib import Path

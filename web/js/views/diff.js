@@ -28,7 +28,7 @@ export default function diffView(el, nav) {
   const heat = h('div.card', { id: 'diff-heatmap', hidden: true });
   const cellBox = h('div.card', { id: 'diff-cell', hidden: true });
   const behaviour = h('div.card', { id: 'diff-behaviour', hidden: true });
-  el.append(h('h1', 'Diff'), h('div.card', form, status), heat, cellBox, behaviour);
+  el.append(h('h1', 'Diff'), h('div.card', form, status), h('div.diff-layout', heat, cellBox), behaviour);
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -124,7 +124,7 @@ export default function diffView(el, nav) {
     const spectrumBox = h('div');
     clear(cellBox,
       h('h2', `Layer ${layer < 0 ? '(outside blocks)' : layer}, ${module}`),
-      table(tensors, [
+      h('div.scroll-x', table(tensors, [
         { key: 'name', className: 'name' },
         { key: 'status' },
         { key: 'shape_base', label: 'shape', format: (v, r) => shapeText(v || r.shape_derivative) },
@@ -140,7 +140,7 @@ export default function diffView(el, nav) {
           'data-tensor': r.name,
           onclick: () => nav.go({ ...params, tensor: r.name }),
         }),
-      }),
+      })),
       spectrumBox);
     const chosen = tensors.find((x) => x.name === params.tensor);
     if (!chosen) {

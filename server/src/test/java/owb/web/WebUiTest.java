@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -77,6 +76,11 @@ class WebUiTest {
         List<Path> roots = new ArrayList<>(List.of(fixtures.resolve("models"), fixtures.resolve("diff")));
         String smol = System.getProperty("owb.smollm2");
         if (smol != null && Files.isDirectory(Path.of(smol))) roots.add(Path.of(smol));
+        // the demo's fine-tune of SmolLM2, served from its parent so that it is "smollm2-finetune/..."
+        String finetune = System.getProperty("owb.smollm2.finetune");
+        if (smol != null && finetune != null && Files.isRegularFile(Path.of(finetune, "derivative.gguf"))) {
+            roots.add(Path.of(finetune).toAbsolutePath().getParent());
+        }
         server = OwbServer.start(new ServerOptions(ServerOptions.LOOPBACK, 0, roots, webFolder(), 4096));
         assertTrue(server.servesWebUi());
         models = getJson("/api/models");
@@ -97,11 +101,6 @@ class WebUiTest {
     static void stop() {
         if (browser != null) browser.quit();
         if (server != null) server.close();
-    }
-
-    @BeforeEach
-    void blankPage() {
-        browser.get("about:blank"); // so that a hash change below is a fresh page load
     }
 
     /** No script error in the page's console (failed requests are expected: the tests ask for some). */
@@ -260,7 +259,26 @@ class WebUiTest {
         open("#/diff?base=" + modelId("base") + "&derivative=" + modelId("derivative")
                 + (withPrompt ? "&prompt=" + encode(PROMPT) : ""));
         WebElement grid = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("diff-grid")));
-        // the cell that changed most
+        openMostChangedTensor(grid);
+        assertTrue(browser.getCurrentUrl().contains("cell="), browser.getCurrentUrl());
+        if (withPrompt) {
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("diff-behaviour")));
+        }
+        screenshot("diff");
+        Optional<String> smol = smolLM2();
+        Optional<String> tuned = models.findValues("path").stream().map(JsonNode::asText)
+                .filter(p -> p.equals("smollm2-finetune/derivative.gguf")).findFirst().map(WebUiTest::modelId);
+        if (smol.isPresent() && tuned.isPresent()) { // a released model against its (sample) fine-tune, both GGUF
+            open("#/diff?base=" + smol.get() + "&derivative=" + tuned.get() + "&prompt=" + encode(PROMPT));
+            WebElement smolGrid = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("diff-grid")));
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("diff-behaviour")));
+            openMostChangedTensor(smolGrid);
+            screenshot("diff");
+        }
+    }
+
+    /** Clicks the heatmap's cell that changed most, then its first changed tensor; waits for the spectrum. */
+    private static void openMostChangedTensor(WebElement grid) {
         WebElement most = wait.until(d -> grid.findElements(By.cssSelector("td[data-layer]")).stream()
                 .filter(td -> !td.getText().equals("0"))
                 .max(java.util.Comparator.comparingDouble(td -> Double.parseDouble(td.getText()))).orElse(null));
@@ -271,11 +289,6 @@ class WebUiTest {
         String tensor = changed.getAttribute("data-tensor");
         changed.click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("diff-cell"), "Spectrum of Δ " + tensor));
-        assertTrue(browser.getCurrentUrl().contains("cell="), browser.getCurrentUrl());
-        if (withPrompt) {
-            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("diff-behaviour")));
-        }
-        screenshot("diff");
     }
 
     @Test
@@ -300,7 +313,9 @@ class WebUiTest {
 
     // --- helpers ---
 
+    /** Loads the page afresh at this view (a bare hash change would keep the last view's elements). */
     private static void open(String hash) {
+        browser.get("about:blank");
         browser.get(server.url() + "/" + hash);
     }
 
@@ -339,7 +354,9 @@ class WebUiTest {
     }
 
     private static Optional<String> smolLM2() {
-        for (JsonNode m : models) if (m.get("path").asText().startsWith("SmolLM2")) return Optional.of(m.get("id").asText());
+        for (JsonNode m : models) {
+            if (m.get("path").asText().startsWith("SmolLM2-135M-Instruct")) return Optional.of(m.get("id").asText());
+        }
         return Optional.empty();
     }
 
