@@ -24,7 +24,7 @@ except ImportError:
 for view in ["models", "tensors", "attention", "lens", "diff", "probes"]:
     png = src / f"{view}.png"
     if not png.exists():
-        print(f"no screenshot of {view} (its test skipped)")
+        print(f"no screenshot of {view} (its test skipped or took none)")
         continue
     if Image is None:
         shutil.copy(png, dst / png.name)
