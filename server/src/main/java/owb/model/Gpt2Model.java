@@ -63,27 +63,28 @@ final class Gpt2Model implements LanguageModel {
         float[] posEmbed = w.positionEmbedding().range(start, n);               // [n, d]
         hooks.at("hook_pos_embed", posEmbed, n, d);
         float[] resid = add(embed, posEmbed);                                   // [n, d]
-        return blocksFrom(0, resid, n, cache, hooks, allPositions);
+        resid = blocks(0, resid, n, cache, hooks);                              // [n, d]
+        float[] normed = w.lnFinal().forward(resid, n, hooks, "ln_final");      // [n, d]
+        return Unembedding.logits(w.unembed(), normed, n, d, allPositions);     // [n or 1, d_vocab]
     }
 
     @Override
-    public float[] forwardFrom(int layer, float[] resid, KvCache cache, Hooks hooks, boolean allPositions) {
+    public float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks) {
         int n = LanguageModel.checkResidual(layer, resid, cfg);
         if ((long) cache.length() + n > Math.min(cfg.nCtx(), w.positionEmbedding().rows())) {
             throw new ModelException((cache.length() + n) + " positions exceed the model's "
                     + Math.min(cfg.nCtx(), w.positionEmbedding().rows()));
         }
-        return blocksFrom(layer, resid.clone(), n, cache, hooks, allPositions);
+        return blocks(layer, resid.clone(), n, cache, hooks);
     }
 
-    /** Blocks [first, n_layers) on resid [n, d], the final norm and the unembedding. */
-    private float[] blocksFrom(int first, float[] resid, int n, KvCache cache, Hooks hooks, boolean allPositions) {
+    /** Blocks [first, n_layers) on resid [n, d] at positions [cache.length(), +n); the residual after the last. */
+    private float[] blocks(int first, float[] resid, int n, KvCache cache, Hooks hooks) {
         int start = cache.length();
         cache.reserve(start + n);
         for (int l = first; l < cfg.nLayers(); l++) resid = block(l, resid, n, start, cache, hooks);
-        float[] normed = w.lnFinal().forward(resid, n, hooks, "ln_final");      // [n, d]
         cache.advance(n);
-        return Unembedding.logits(w.unembed(), normed, n, cfg.dModel(), allPositions);  // [n or 1, d_vocab]
+        return resid;
     }
 
     private float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks) {

@@ -30,18 +30,19 @@ public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
     }
 
     /**
-     * The rest of a forward pass from the residual stream entering block {@code layer}: blocks
-     * [layer, n_layers), the final norm and the unembedding, for positions [cache.length(),
-     * cache.length() + n). Blocks below {@code layer} are not run, so a patch at layer L costs only
-     * the blocks from L on (activation patching). The cache must hold the keys and values of the
-     * earlier positions for blocks [layer, n_layers); it gets the new positions' for those blocks
-     * only, so truncate it back to its old length before anything else runs on it. Hooks apply
-     * from {@code blocks.{layer}.hook_resid_pre} on.
+     * Blocks [layer, n_layers) on the residual stream entering block {@code layer}, for positions
+     * [cache.length(), cache.length() + n): the rest of a forward pass without the final norm and
+     * unembedding ({@link #unembedResidual} gives the logits). Blocks below {@code layer} are not
+     * run, so a patch at layer L costs only the blocks from L on (activation patching). The cache
+     * must hold the keys and values of the earlier positions for blocks [layer, n_layers); it gets
+     * the new positions' for those blocks only, so truncate it back to its old length before
+     * anything else runs on it. Hooks apply from {@code blocks.{layer}.hook_resid_pre} to the last
+     * block's {@code hook_resid_post}.
      *
      * @param resid [n, d_model], not changed (a hook at {@code hook_resid_pre} sees a copy)
-     * @return logits [n, d_vocab], or [1, d_vocab]
+     * @return the residual stream leaving the last block [n, d_model] ({@code blocks.{n-1}.hook_resid_post})
      */
-    float[] forwardFrom(int layer, float[] resid, KvCache cache, Hooks hooks, boolean allPositions);
+    float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks);
 
     /**
      * The model's own final norm (its weight and bias) then its unembedding, applied without hooks
@@ -110,7 +111,7 @@ public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
         return best - from;
     }
 
-    /** Checks {@link #forwardFrom}'s input; returns the number of positions. */
+    /** Checks {@link #runBlocks}' input; returns the number of positions. */
     static int checkResidual(int layer, float[] resid, ModelConfig config) {
         if (layer < 0 || layer > config.nLayers()) {
             throw new ModelException("layer " + layer + " outside 0.." + config.nLayers());

@@ -9,8 +9,8 @@ import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Resuming a forward pass at a block from a captured residual stream (what activation patching runs). */
-class ForwardFromTest {
+/** Running the blocks from one layer on from a captured residual stream (what activation patching runs). */
+class RunBlocksTest {
     private static final int[] PROMPT = HooksTest.PROMPT;
 
     /** From block L on the residual entering it, the logits are the whole pass's, for every L. */
@@ -24,12 +24,12 @@ class ForwardFromTest {
             for (int l = 0; l < layers; l++) {
                 float[] resid = hooks.cache().get("blocks." + l + ".hook_resid_pre").data();
                 float[] copy = resid.clone();
-                assertArrayEquals(logits, model.forwardFrom(l, resid, new KvCache(model.config()), Hooks.none(), true),
-                        1e-5f, "from block " + l);
+                float[] out = model.runBlocks(l, resid, new KvCache(model.config()), Hooks.none());
+                assertArrayEquals(logits, model.unembedResidual(out, PROMPT.length), 1e-5f, "from block " + l);
                 assertArrayEquals(copy, resid, "the caller's residual is not changed");
             }
             float[] out = hooks.cache().get("blocks." + (layers - 1) + ".hook_resid_post").data();
-            assertArrayEquals(logits, model.forwardFrom(layers, out, new KvCache(model.config()), Hooks.none(), true), 1e-5f);
+            assertArrayEquals(out, model.runBlocks(layers, out, new KvCache(model.config()), Hooks.none()), "no blocks left");
         });
     }
 
@@ -48,7 +48,8 @@ class ForwardFromTest {
             cache.truncate(prefix);
             float[] suffix = Arrays.copyOfRange(hooks.cache().get("blocks.1.hook_resid_pre").data(), prefix * d, n * d);
             for (int repeat = 0; repeat < 2; repeat++) {
-                float[] last = model.forwardFrom(1, suffix, cache, Hooks.none(), false);
+                float[] out = model.runBlocks(1, suffix, cache, Hooks.none());         // [n - prefix, d]
+                float[] last = model.unembedResidual(Arrays.copyOfRange(out, (n - prefix - 1) * d, (n - prefix) * d), 1);
                 assertArrayEquals(Arrays.copyOfRange(logits, (n - 1) * vocab, n * vocab), last, 1e-5f);
                 cache.truncate(prefix);
             }
@@ -60,9 +61,9 @@ class ForwardFromTest {
     void rejectsALayerOrShapeThatDoesNotFit(String name) throws IOException {
         HooksTest.withModel(name, model -> {
             int d = model.config().dModel();
-            assertThrows(ModelException.class, () -> model.forwardFrom(-1, new float[d], new KvCache(model.config()), Hooks.none(), true));
-            assertThrows(ModelException.class, () -> model.forwardFrom(3, new float[d], new KvCache(model.config()), Hooks.none(), true));
-            assertThrows(ModelException.class, () -> model.forwardFrom(0, new float[d + 1], new KvCache(model.config()), Hooks.none(), true));
+            assertThrows(ModelException.class, () -> model.runBlocks(-1, new float[d], new KvCache(model.config()), Hooks.none()));
+            assertThrows(ModelException.class, () -> model.runBlocks(3, new float[d], new KvCache(model.config()), Hooks.none()));
+            assertThrows(ModelException.class, () -> model.runBlocks(0, new float[d + 1], new KvCache(model.config()), Hooks.none()));
         });
     }
 }
