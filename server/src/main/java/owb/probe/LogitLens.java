@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.function.IntFunction;
+import java.util.stream.IntStream;
 
 import owb.model.ActivationCache;
 import owb.model.Hooks;
@@ -16,6 +17,10 @@ import owb.model.LanguageModel;
  * and after the last ({@code blocks.{n-1}.hook_resid_post}, "layer n"), read through the model's
  * own final norm (with its weight and bias) and unembedding, as if the model stopped there. Layer
  * n is the model's output distribution.
+ *
+ * <p>Cost: one unembedding of every (layer, position) — (n + 1) · positions rows times W_U, the
+ * bulk of the time on a large vocabulary — then one exp per logit (see {@link LogitRows}), the
+ * positions of a layer in parallel.
  */
 public final class LogitLens {
     private LogitLens() {}
@@ -91,23 +96,39 @@ public final class LogitLens {
         target.ifPresent(t -> {
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("target token " + t + " is outside the vocabulary");
         });
-        float[] finalLogits = model.unembedResidual(residual(cache, n, n), positions);
-        double[][] finalLogp = new double[positions][];
-        for (int p = 0; p < positions; p++) finalLogp[p] = Distributions.logSoftmax(finalLogits, p * vocab, vocab);
+        // the final distribution of every position: the reference for each layer's KL
+        float[] finalLogits = model.unembedResidual(residual(cache, n, n), positions);   // [positions, vocab]
+        LogitRows.Softmax[] finalSoftmax = new LogitRows.Softmax[positions];
+        float[][] finalProbs = new float[positions][vocab];
+        IntStream.range(0, positions).parallel().forEach(p -> {
+            finalSoftmax[p] = LogitRows.softmax(finalLogits, p * vocab, vocab);
+            LogitRows.probabilities(finalLogits, p * vocab, vocab, finalSoftmax[p].logZ(), finalProbs[p]);
+        });
 
-        List<Cell> rows = new ArrayList<>((n + 1) * positions);
+        Cell[] rows = new Cell[(n + 1) * positions];
         for (int layer = 0; layer <= n; layer++) {
+            int l = layer;
             float[] logits = layer == n ? finalLogits : model.unembedResidual(residual(cache, layer, n), positions);
-            for (int p = 0; p < positions; p++) {
-                double[] logp = layer == n ? finalLogp[p] : Distributions.logSoftmax(logits, p * vocab, vocab);
-                Integer rank = target.isPresent() ? Distributions.rank(logp, target.getAsInt()) : null;
-                Double prob = target.isPresent() ? Math.exp(logp[target.getAsInt()]) : null;
-                double kl = layer == n ? 0 : Distributions.kl(finalLogp[p], logp);
-                rows.add(new Cell(layer, p, Distributions.top(logp, topK, text), Distributions.entropy(logp), kl,
-                        rank, prob));
-            }
+            IntStream.range(0, positions).parallel().forEach(p -> {
+                int from = p * vocab;
+                LogitRows.Softmax softmax = l == n ? finalSoftmax[p] : LogitRows.softmax(logits, from, vocab);
+                double logZ = softmax.logZ();
+                Integer rank = target.isPresent() ? LogitRows.rank(logits, from, vocab, target.getAsInt()) : null;
+                Double prob = target.isPresent() ? Math.exp(logits[from + target.getAsInt()] - logZ) : null;
+                double kl = l == n ? 0 : LogitRows.kl(finalProbs[p], finalLogits, from, finalSoftmax[p].logZ(), logits, from, logZ);
+                List<TokenProb> top = new ArrayList<>(topK);
+                for (TokenProb t : LogitRows.top(logits, from, vocab, topK)) {
+                    top.add(new TokenProb(t.id(), null, Math.exp(t.prob() - logZ)));
+                }
+                rows[l * positions + p] = new Cell(l, p, top, softmax.entropy(), kl, rank, prob);
+            });
         }
-        return new Result(n, positions, target, List.copyOf(rows));
+        for (int i = 0; i < rows.length; i++) {     // texts on this thread: the text function need not be thread-safe
+            Cell c = rows[i];
+            List<TokenProb> top = c.top().stream().map(t -> new TokenProb(t.id(), text.apply(t.id()), t.prob())).toList();
+            rows[i] = new Cell(c.layer(), c.position(), top, c.entropy(), c.klToFinal(), c.targetRank(), c.targetProb());
+        }
+        return new Result(n, positions, target, List.of(rows));
     }
 
     /** The residual stream entering block {@code layer}, or leaving the last block for layer n. */
