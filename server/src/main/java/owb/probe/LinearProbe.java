@@ -69,6 +69,35 @@ public final class LinearProbe {
                 if (testFraction > 0 && members.length >= 2) held = Math.clamp(held, 1, members.length - 1);
                 for (int k = 0; k < members.length; k++) (k < held ? test : train).add(members[k]);
             }
+            return of(train, test);
+        }
+
+        /**
+         * Whole groups to one side (contrastive twins such as "Paris is in France." / "Paris is in
+         * Japan." share a group: split apart, a probe would learn the wording and score below chance):
+         * the groups in a seeded shuffle, taken for the test until it holds round(fraction · examples)
+         * examples (at least one group when the fraction is positive, and never all of them).
+         */
+        public static Split grouped(String[] groups, double testFraction, long seed) {
+            List<String> distinct = Arrays.stream(groups).distinct().collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+            SplittableRandom random = new SplittableRandom(seed);
+            for (int i = distinct.size() - 1; i > 0; i--) java.util.Collections.swap(distinct, i, random.nextInt(i + 1));
+            long wanted = Math.round(testFraction * groups.length);
+            java.util.Set<String> held = new java.util.HashSet<>();
+            int heldExamples = 0;
+            for (String g : distinct) {
+                boolean enough = heldExamples >= wanted && (testFraction == 0 || !held.isEmpty());
+                if (enough || held.size() == distinct.size() - 1) break;
+                held.add(g);
+                for (String x : groups) if (x.equals(g)) heldExamples++;
+            }
+            List<Integer> train = new ArrayList<>();
+            List<Integer> test = new ArrayList<>();
+            for (int i = 0; i < groups.length; i++) (held.contains(groups[i]) ? test : train).add(i);
+            return of(train, test);
+        }
+
+        private static Split of(List<Integer> train, List<Integer> test) {
             return new Split(train.stream().mapToInt(Integer::intValue).sorted().toArray(),
                     test.stream().mapToInt(Integer::intValue).sorted().toArray());
         }
@@ -130,17 +159,28 @@ public final class LinearProbe {
         return out;
     }
 
-    /** Runs every prompt, then fits and scores a probe at each hook point. */
+    /** Runs every prompt, then fits and scores a probe at each hook point (a stratified split). */
     public static Result run(LanguageModel model, List<int[]> prompts, int[] labels, Options options) {
-        if (prompts.size() != labels.length) {
-            throw new IllegalArgumentException(prompts.size() + " prompts but " + labels.length + " labels");
-        }
-        return fit(features(model, prompts, options.hook(), options.pooling()), labels, options);
+        return run(model, prompts, labels, null, options);
     }
 
-    /** Fits and scores a probe on each site's features [example][width]. */
+    /** As {@link #run(LanguageModel, List, int[], Options)}, with whole groups to one side of the split when {@code groups} is given. */
+    public static Result run(LanguageModel model, List<int[]> prompts, int[] labels, String[] groups, Options options) {
+        if (prompts.size() != labels.length || groups != null && groups.length != labels.length) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + labels.length + " labels"
+                    + (groups == null ? "" : " and " + groups.length + " groups"));
+        }
+        Split split = groups == null ? Split.stratified(labels, options.testFraction(), options.seed())
+                : Split.grouped(groups, options.testFraction(), options.seed());
+        return fit(features(model, prompts, options.hook(), options.pooling()), labels, split, options);
+    }
+
+    /** Fits and scores a probe on each site's features [example][width], with a stratified split. */
     public static Result fit(Map<String, double[][]> features, int[] labels, Options options) {
-        Split split = Split.stratified(labels, options.testFraction(), options.seed());
+        return fit(features, labels, Split.stratified(labels, options.testFraction(), options.seed()), options);
+    }
+
+    public static Result fit(Map<String, double[][]> features, int[] labels, Split split, Options options) {
         List<Site> sites = new ArrayList<>();
         features.forEach((name, x) -> {
             LinearClassifier c = LinearClassifier.fit(x, labels, split.train(), options.method(), options.lambda());

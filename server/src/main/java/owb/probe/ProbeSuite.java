@@ -88,10 +88,12 @@ public record ProbeSuite(String name, Path file, String description, Spec spec, 
         public Instrument instrument() { return Instrument.PATCHING; }
     }
 
-    public record LabelledPrompt(Prompt prompt, int label) {}
+    /** @param group null, or a name whose examples all go to the same side of the train/test split */
+    public record LabelledPrompt(Prompt prompt, int label, String group) {}
 
     /**
-     * {@code examples: [{prompt | tokens, label: true/false or 1/0}]}, {@code hook} (default
+     * {@code examples: [{prompt | tokens, label: true/false or 1/0, group?}]} (examples of a group, a
+     * string or number, stay on one side of the split; all or none have one), {@code hook} (default
      * {@code blocks.*.hook_resid_post}), {@code pooling} ({@code last} | {@code mean}), {@code method}
      * ({@code logistic} | {@code ridge}), {@code lambda} (1), {@code test_fraction} (0.25), {@code seed} (0).
      */
@@ -145,7 +147,7 @@ public record ProbeSuite(String name, Path file, String description, Spec spec, 
             case INDUCTION -> new InductionSpec(f.longOr("seed", 0), f.intOr("length", -1, 1, 4096), f.intOr("top", 10, 1, 10_000));
             case PATCHING -> new PatchingSpec(f.list("pairs", p -> new PatchingPair(p.prompt("clean"), p.prompt("corrupted"),
                     p.token("answer"), p.token("wrong"))), kinds(f), f.intOr("top", 5, 1, 1000));
-            case LINEAR_PROBE -> new ProbeSpec(f.list("examples", p -> new LabelledPrompt(p.prompt(), p.label("label"))),
+            case LINEAR_PROBE -> new ProbeSpec(f.list("examples", p -> new LabelledPrompt(p.prompt(), p.label("label"), p.group())),
                     probeOptions(f));
         };
         if (spec instanceof ProbeSpec p) checkLabels(f, p);
@@ -170,7 +172,7 @@ public record ProbeSuite(String name, Path file, String description, Spec spec, 
             case PATCHING -> Set.of("pairs", "kinds", "top");
             case LINEAR_PROBE -> Set.of("examples", "hook", "pooling", "method", "lambda", "test_fraction", "seed");
         });
-        return new ProbeSuite(name, file, description, spec, measuredOn, Map.copyOf(expect));
+        return new ProbeSuite(name, file, description, spec, measuredOn, java.util.Collections.unmodifiableMap(expect));
     }
 
     /** {@code {name, instrument, description}}: what a listing shows. */
@@ -221,6 +223,8 @@ public record ProbeSuite(String name, Path file, String description, Spec spec, 
     }
 
     private static void checkLabels(Fields f, ProbeSpec p) {
+        long grouped = p.examples().stream().filter(e -> e.group() != null).count();
+        if (grouped != 0 && grouped != p.examples().size()) throw f.error("examples", "either every example has a group or none has");
         long ones = p.examples().stream().filter(e -> e.label() == 1).count();
         if (ones < 2 || p.examples().size() - ones < 2) throw f.error("examples", "needs at least two examples of each label");
     }
@@ -336,6 +340,14 @@ public record ProbeSuite(String name, Path file, String description, Spec spec, 
                 }
             }
             return new TokenRef(s, null);
+        }
+
+        /** An optional group: a string or an integer, as a string; null when absent. */
+        String group() {
+            if (!node.has("group")) return null;
+            JsonNode v = required("group");
+            if (v.isTextual() && !v.asText().isEmpty() || v.isIntegralNumber()) return v.asText();
+            throw error("group", "expected a non-empty string or an integer");
         }
 
         /** true/false or 1/0. */
