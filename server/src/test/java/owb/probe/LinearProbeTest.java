@@ -140,6 +140,21 @@ class LinearProbeTest {
         assertEquals(0, Split.stratified(labels, 0, 1).test().length);
     }
 
+    /** Twins stay together; about the asked fraction is held out; seeded. */
+    @Test
+    void groupedSplitKeepsGroupsOnOneSide() {
+        String[] groups = new String[40];
+        for (int i = 0; i < groups.length; i++) groups[i] = "pair" + i / 2;
+        Split a = Split.grouped(groups, 0.25, 5);
+        assertEquals(10, a.test().length);
+        for (int i : a.test()) assertTrue(Arrays.stream(a.test()).anyMatch(j -> j != i && groups[j].equals(groups[i])));
+        assertArrayEquals(a.test(), Split.grouped(groups, 0.25, 5).test());
+        assertEquals(40, a.train().length + a.test().length);
+        assertEquals(0, Split.grouped(groups, 0, 5).test().length);
+        assertEquals(2, Split.grouped(groups, 0.01, 5).test().length, "at least one group");
+        assertEquals(2, Split.grouped(new String[] {"a", "a", "b", "b"}, 0.9, 5).train().length, "never every group");
+    }
+
     @Test
     void badInputIsRejected() {
         int[] labels = {0, 0, 0};
