@@ -14,7 +14,7 @@ import java.util.Map;
 public record ProbeReport(ProbeSuite suite, String model, Map<String, Object> results, List<Expectation> expectations,
                           String text) {
 
-    /** One {@code expect} check: met when the measured value is at least the expected one. */
+    /** One {@code expect} check: met when the measured value is at least the expected one (NaN: nothing to measure, not met). */
     public record Expectation(String check, double expected, double measured) {
         public boolean met() { return measured >= expected; }
 
@@ -22,7 +22,7 @@ public record ProbeReport(ProbeSuite suite, String model, Map<String, Object> re
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("check", check);
             m.put("expected", expected);
-            m.put("measured", measured);
+            m.put("measured", Double.isNaN(measured) ? null : measured);
             m.put("met", met());
             return m;
         }
