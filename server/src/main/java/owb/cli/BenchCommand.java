@@ -4,6 +4,7 @@ import owb.bench.AuditBenchmark;
 import owb.bench.DiffBenchmark;
 import owb.bench.DiffStreamBenchmark;
 import owb.bench.ForwardBenchmark;
+import owb.bench.LensBenchmark;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,12 +14,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** {@code owb bench audit|forward|diff ...}: benchmarks against a peer measured in the same run. */
+/** {@code owb bench audit|forward|diff|lens ...}: benchmarks against a peer measured in the same run. */
 final class BenchCommand implements Command, ArgsSpec {
 
     @Override public String name() { return "bench"; }
 
-    @Override public String summary() { return "benchmarks against numpy, PyTorch, llama.cpp in the same run (audit, forward, diff)"; }
+    @Override public String summary() { return "benchmarks against numpy, PyTorch, llama.cpp in the same run (audit, forward, diff, lens)"; }
 
     @Override
     public String usage() {
@@ -45,7 +46,7 @@ final class BenchCommand implements Command, ArgsSpec {
                 against numpy's full SVD of it and EJML's full SVD of its leading MxM block (default
                 1024, time extrapolated by (N/M)^3; M = N measures it), with the error of the top 10.
 
-                """ + ForwardBenchmark.usage();
+                """ + ForwardBenchmark.usage() + "\n" + LensBenchmark.usage();
     }
 
     // Args is parsed with the union of the three benchmarks' options; run() rejects another's
@@ -53,23 +54,25 @@ final class BenchCommand implements Command, ArgsSpec {
     private static final Set<String> DIFF_OPTIONS = Set.of("size", "ejml-size", "python", "only", "size-gib", "repeat", "dir");
     private static final Set<String> FORWARD_VALUED = Set.of("lengths", "repeat", "threads", "cold-runs", "json-out", "python");
     private static final Set<String> FORWARD_FLAGS = Set.of("no-peers");
+    private static final Set<String> LENS_OPTIONS = Set.of("length", "repeat", "model", "json-out", "python", "no-peers");
 
     @Override public Set<String> flags() { return Set.of("no-processes", "no-peers"); }
 
     @Override public Set<String> valued() {
         return Set.of("size-gib", "repeat", "dir", "python", "lengths", "threads", "cold-runs", "json-out",
-                "size", "ejml-size", "only");
+                "size", "ejml-size", "only", "length", "model");
     }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
-        String which = args.onePositional("benchmark name (audit, forward or diff)");
+        String which = args.onePositional("benchmark name (audit, forward, diff or lens)");
         Path root = Path.of(System.getProperty("owb.root", ".")).toAbsolutePath().normalize();
         Set<String> own = switch (which) {
             case "audit" -> AUDIT_OPTIONS;
             case "diff" -> DIFF_OPTIONS;
             case "forward" -> union(FORWARD_VALUED, FORWARD_FLAGS);
-            default -> throw new UsageException("unknown benchmark '" + which + "': audit, forward or diff");
+            case "lens" -> LENS_OPTIONS;
+            default -> throw new UsageException("unknown benchmark '" + which + "': audit, forward, diff or lens");
         };
         for (String name : args.optionNames()) {
             if (!own.contains(name)) throw new UsageException("--" + name + " is not an option of 'owb bench " + which + "'");
@@ -77,6 +80,7 @@ final class BenchCommand implements Command, ArgsSpec {
         return switch (which) {
             case "forward" -> ForwardBenchmark.run(forwardArgs(args), out, err);
             case "diff" -> runDiff(args, root, out, err);
+            case "lens" -> runLens(args, root, out, err);
             default -> runAudit(args, root, out, err);
         };
     }
@@ -109,6 +113,31 @@ final class BenchCommand implements Command, ArgsSpec {
             DiffBenchmark.run(args.intOption("size", 4096), args.intOption("ejml-size", 1024), python, out);
         }
         return 0;
+    }
+
+    private static int runLens(Args args, Path root, PrintStream out, PrintStream err) throws Exception {
+        int length = args.intOption("length", 128);
+        int repeat = args.intOption("repeat", 5);
+        if (length < 1 || repeat < 1) throw new UsageException("--length and --repeat must be positive");
+        String model = args.option("model", null);
+        Path gguf = model != null ? Path.of(model) : Path.of(lastLine(script(root, "samples/fetch-smollm2.sh")));
+        Path jsonOut = Path.of(args.option("json-out", root.resolve("target/bench-lens.json").toString()));
+        String python = args.flag("no-peers") ? null : python(args, root);
+        LensBenchmark.run(new LensBenchmark.Options(length, repeat, gguf, jsonOut, root, python), out, err);
+        return 0;
+    }
+
+    private static String script(Path root, String script) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("bash", root.resolve(script).toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new IOException(script + " failed");
+        return stdout;
+    }
+
+    private static String lastLine(String s) {
+        String[] lines = s.strip().split("\n");
+        return lines[lines.length - 1].strip();
     }
 
     /** --python, else -Dowb.python, else the test venv samples/python-env.sh makes. */

@@ -22,7 +22,7 @@ public final class Main {
     static {
         for (Command c : List.of(new AuditCommand(), new ServeCommand(), new DemoCommand(),
                 new BenchCommand(), new RunCommand(), new LensCommand(), new AttentionCommand(),
-                new DiffCommand())) {
+                new DiffCommand(), new ProbeCommand())) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -57,17 +57,34 @@ final class Gpt2Model implements LanguageModel {
         int start = cache.length();
         int d = cfg.dModel();
         LanguageModel.checkInput(tokens, start, cfg, Math.min(cfg.nCtx(), w.positionEmbedding().rows()));
-        cache.reserve(start + n);
 
         float[] embed = w.tokenEmbedding().lookup(tokens);                      // [n, d]
         hooks.at("hook_embed", embed, n, d);
         float[] posEmbed = w.positionEmbedding().range(start, n);               // [n, d]
         hooks.at("hook_pos_embed", posEmbed, n, d);
         float[] resid = add(embed, posEmbed);                                   // [n, d]
-        for (int l = 0; l < cfg.nLayers(); l++) resid = block(l, resid, n, start, cache, hooks);
+        resid = blocks(0, resid, n, cache, hooks);                              // [n, d]
         float[] normed = w.lnFinal().forward(resid, n, hooks, "ln_final");      // [n, d]
-        cache.advance(n);
         return Unembedding.logits(w.unembed(), normed, n, d, allPositions);     // [n or 1, d_vocab]
+    }
+
+    @Override
+    public float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks) {
+        int n = LanguageModel.checkResidual(layer, resid, cfg);
+        if ((long) cache.length() + n > Math.min(cfg.nCtx(), w.positionEmbedding().rows())) {
+            throw new ModelException((cache.length() + n) + " positions exceed the model's "
+                    + Math.min(cfg.nCtx(), w.positionEmbedding().rows()));
+        }
+        return blocks(layer, resid.clone(), n, cache, hooks);
+    }
+
+    /** Blocks [first, n_layers) on resid [n, d] at positions [cache.length(), +n); the residual after the last. */
+    private float[] blocks(int first, float[] resid, int n, KvCache cache, Hooks hooks) {
+        int start = cache.length();
+        cache.reserve(start + n);
+        for (int l = first; l < cfg.nLayers(); l++) resid = block(l, resid, n, start, cache, hooks);
+        cache.advance(n);
+        return resid;
     }
 
     private float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks) {

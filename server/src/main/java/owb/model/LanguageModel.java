@@ -30,6 +30,21 @@ public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
     }
 
     /**
+     * Blocks [layer, n_layers) on the residual stream entering block {@code layer}, for positions
+     * [cache.length(), cache.length() + n): the rest of a forward pass without the final norm and
+     * unembedding ({@link #unembedResidual} gives the logits). Blocks below {@code layer} are not
+     * run, so a patch at layer L costs only the blocks from L on (activation patching). The cache
+     * must hold the keys and values of the earlier positions for blocks [layer, n_layers); it gets
+     * the new positions' for those blocks only, so truncate it back to its old length before
+     * anything else runs on it. Hooks apply from {@code blocks.{layer}.hook_resid_pre} to the last
+     * block's {@code hook_resid_post}.
+     *
+     * @param resid [n, d_model], not changed (a hook at {@code hook_resid_pre} sees a copy)
+     * @return the residual stream leaving the last block [n, d_model] ({@code blocks.{n-1}.hook_resid_post})
+     */
+    float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks);
+
+    /**
      * The model's own final norm (its weight and bias) then its unembedding, applied without hooks
      * to residual-stream vectors resid [n, d_model] (the logit lens). For the last block's
      * {@code hook_resid_post} this gives {@link #forward}'s logits.
@@ -94,6 +109,18 @@ public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
             if (values[i] > values[best]) best = i;
         }
         return best - from;
+    }
+
+    /** Checks {@link #runBlocks}' input; returns the number of positions. */
+    static int checkResidual(int layer, float[] resid, ModelConfig config) {
+        if (layer < 0 || layer > config.nLayers()) {
+            throw new ModelException("layer " + layer + " outside 0.." + config.nLayers());
+        }
+        int d = config.dModel();
+        if (resid.length == 0 || resid.length % d != 0) {
+            throw new ModelException("a residual stream of " + resid.length + " values is not [n, " + d + "]");
+        }
+        return resid.length / d;
     }
 
     /** Checks a forward pass's input against the vocabulary and the positions the model has. */

@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.function.IntFunction;
+import java.util.stream.IntStream;
 
 import owb.model.ActivationCache;
 import owb.model.Hooks;
+import owb.model.KvCache;
 import owb.model.LanguageModel;
 
 /**
@@ -16,6 +18,10 @@ import owb.model.LanguageModel;
  * and after the last ({@code blocks.{n-1}.hook_resid_post}, "layer n"), read through the model's
  * own final norm (with its weight and bias) and unembedding, as if the model stopped there. Layer
  * n is the model's output distribution.
+ *
+ * <p>Cost: one unembedding of every (layer, position) — (n + 1) · positions rows times W_U, the
+ * bulk of the time on a large vocabulary — then one exp per logit (see {@link LogitRows}), the
+ * positions of a layer in parallel.
  */
 public final class LogitLens {
     private LogitLens() {}
@@ -74,8 +80,36 @@ public final class LogitLens {
     /** Runs the model on {@code tokens} and reads the lens. */
     public static Result run(LanguageModel model, int[] tokens, int topK, OptionalInt target, IntFunction<String> text) {
         Hooks hooks = hooks(model);
-        model.forward(tokens, hooks);
+        model.forward(tokens, new KvCache(model.config()), hooks, false);
         return read(model, hooks.cache(), tokens.length, topK, target, text);
+    }
+
+    /**
+     * The lens at the last position only, layers 0..n: what a next-token question needs, for one
+     * unembedding of n + 1 rows instead of (n + 1) · positions.
+     */
+    public static List<Cell> lastPosition(LanguageModel model, int[] tokens, int topK, OptionalInt target,
+                                          IntFunction<String> text) {
+        check(model, topK, target);
+        int n = model.config().nLayers();
+        int d = model.config().dModel();
+        int vocab = model.config().dVocab();
+        int last = tokens.length - 1;
+        Hooks hooks = hooks(model);
+        model.forward(tokens, new KvCache(model.config()), hooks, false);
+        float[] stacked = new float[(n + 1) * d];                               // [n + 1, d]
+        for (int l = 0; l <= n; l++) System.arraycopy(residual(hooks.cache(), l, n), last * d, stacked, l * d, d);
+        float[] logits = model.unembedResidual(stacked, n + 1);                 // [n + 1, vocab]
+        int finalFrom = n * vocab;
+        LogitRows.Softmax finalSoftmax = LogitRows.softmax(logits, finalFrom, vocab);
+        float[] finalProbs = new float[vocab];
+        LogitRows.probabilities(logits, finalFrom, vocab, finalSoftmax.logZ(), finalProbs);
+        List<Cell> cells = new ArrayList<>();
+        for (int l = 0; l <= n; l++) {
+            Cell c = cell(l, last, logits, l * vocab, l == n, logits, finalFrom, finalSoftmax, finalProbs, vocab, topK, target);
+            cells.add(withTexts(c, text));
+        }
+        return List.copyOf(cells);
     }
 
     /**
@@ -85,29 +119,54 @@ public final class LogitLens {
      */
     public static Result read(LanguageModel model, ActivationCache cache, int positions, int topK, OptionalInt target,
                               IntFunction<String> text) {
-        if (topK < 1) throw new IllegalArgumentException("top k must be at least 1");
+        check(model, topK, target);
         int n = model.config().nLayers();
+        int vocab = model.config().dVocab();
+        // the final distribution of every position: the reference for each layer's KL
+        float[] finalLogits = model.unembedResidual(residual(cache, n, n), positions);   // [positions, vocab]
+        LogitRows.Softmax[] finalSoftmax = new LogitRows.Softmax[positions];
+        float[][] finalProbs = new float[positions][vocab];
+        IntStream.range(0, positions).parallel().forEach(p -> {
+            finalSoftmax[p] = LogitRows.softmax(finalLogits, p * vocab, vocab);
+            LogitRows.probabilities(finalLogits, p * vocab, vocab, finalSoftmax[p].logZ(), finalProbs[p]);
+        });
+
+        Cell[] rows = new Cell[(n + 1) * positions];
+        for (int layer = 0; layer <= n; layer++) {
+            int l = layer;
+            float[] logits = layer == n ? finalLogits : model.unembedResidual(residual(cache, layer, n), positions);
+            IntStream.range(0, positions).parallel().forEach(p -> rows[l * positions + p] = cell(l, p, logits, p * vocab,
+                    l == n, finalLogits, p * vocab, finalSoftmax[p], finalProbs[p], vocab, topK, target));
+        }
+        for (int i = 0; i < rows.length; i++) rows[i] = withTexts(rows[i], text);   // here: text need not be thread-safe
+        return new Result(n, positions, target, List.of(rows));
+    }
+
+    /** One cell from its row of logits and the final layer's at the same position (no texts yet). */
+    private static Cell cell(int layer, int position, float[] logits, int from, boolean isFinal, float[] finalLogits,
+                             int finalFrom, LogitRows.Softmax finalSoftmax, float[] finalProbs, int vocab, int topK,
+                             OptionalInt target) {
+        LogitRows.Softmax softmax = isFinal ? finalSoftmax : LogitRows.softmax(logits, from, vocab);
+        double logZ = softmax.logZ();
+        Integer rank = target.isPresent() ? LogitRows.rank(logits, from, vocab, target.getAsInt()) : null;
+        Double prob = target.isPresent() ? Math.exp(logits[from + target.getAsInt()] - logZ) : null;
+        double kl = isFinal ? 0 : LogitRows.kl(finalProbs, finalLogits, finalFrom, finalSoftmax.logZ(), logits, from, logZ);
+        List<TokenProb> top = new ArrayList<>(topK);
+        for (TokenProb t : LogitRows.top(logits, from, vocab, topK)) top.add(new TokenProb(t.id(), null, Math.exp(t.prob() - logZ)));
+        return new Cell(layer, position, top, softmax.entropy(), kl, rank, prob);
+    }
+
+    private static Cell withTexts(Cell c, IntFunction<String> text) {
+        List<TokenProb> top = c.top().stream().map(t -> new TokenProb(t.id(), text.apply(t.id()), t.prob())).toList();
+        return new Cell(c.layer(), c.position(), top, c.entropy(), c.klToFinal(), c.targetRank(), c.targetProb());
+    }
+
+    private static void check(LanguageModel model, int topK, OptionalInt target) {
+        if (topK < 1) throw new IllegalArgumentException("top k must be at least 1");
         int vocab = model.config().dVocab();
         target.ifPresent(t -> {
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("target token " + t + " is outside the vocabulary");
         });
-        float[] finalLogits = model.unembedResidual(residual(cache, n, n), positions);
-        double[][] finalLogp = new double[positions][];
-        for (int p = 0; p < positions; p++) finalLogp[p] = Distributions.logSoftmax(finalLogits, p * vocab, vocab);
-
-        List<Cell> rows = new ArrayList<>((n + 1) * positions);
-        for (int layer = 0; layer <= n; layer++) {
-            float[] logits = layer == n ? finalLogits : model.unembedResidual(residual(cache, layer, n), positions);
-            for (int p = 0; p < positions; p++) {
-                double[] logp = layer == n ? finalLogp[p] : Distributions.logSoftmax(logits, p * vocab, vocab);
-                Integer rank = target.isPresent() ? Distributions.rank(logp, target.getAsInt()) : null;
-                Double prob = target.isPresent() ? Math.exp(logp[target.getAsInt()]) : null;
-                double kl = layer == n ? 0 : Distributions.kl(finalLogp[p], logp);
-                rows.add(new Cell(layer, p, Distributions.top(logp, topK, text), Distributions.entropy(logp), kl,
-                        rank, prob));
-            }
-        }
-        return new Result(n, positions, target, List.copyOf(rows));
     }
 
     /**

@@ -145,4 +145,61 @@ class ProbeCommandsTest {
         assertTrue(several.err().contains("using the first"), several.err());
         assertTrue(several.json().get("target").get("note").asText().contains("encodes to"));
     }
+
+    /** owb probe on a suite file of token ids (the tiny llama has no tokenizer): text, --json, --out. */
+    @Test
+    void probeRunsASuiteFileAndWritesItsReport(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
+        java.nio.file.Path suite = dir.resolve("tiny-lens.json");
+        java.nio.file.Files.writeString(suite, """
+                {"description": "tiny lens", "instrument": "logit_lens", "expect": {"final_rank1_at_least": 0},
+                 "prompts": [{"tokens": [500, 483, 367], "target": "#42"}]}
+                """);
+        String model = RunCommandTest.fixture("llama").toString();
+        RunCommandTest.Result text = RunCommandTest.owb("probe", suite.toString(), "--model", model);
+        assertEquals(0, text.status(), text.err());
+        assertTrue(text.out().startsWith("suite   tiny-lens (logit_lens): tiny lens"), text.out());
+        assertTrue(text.out().contains("final_rank1_at_least"), text.out());
+        assertTrue(text.err().contains("warning:"), text.err());
+
+        java.nio.file.Path report = dir.resolve("out/report.json");
+        RunCommandTest.Result json = RunCommandTest.owb("probe", suite.toString(), "--model", model, "--json", "--out", report.toString());
+        assertEquals(0, json.status(), json.err());
+        JsonNode doc = json.json();
+        assertEquals("tiny-lens", doc.get("suite").asText());
+        assertEquals(Set.of("suite", "instrument", "description", "model", "results", "expectations"), fields(doc));
+        assertEquals(3, doc.get("results").get("prompts").get(0).get("ranks").size());
+        assertEquals(doc, new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile()));
+    }
+
+    @Test
+    void probeListsTheSuitesAndRejectsBadInput() {
+        String before = System.getProperty("owb.root");
+        System.setProperty("owb.root", owb.testing.GgufFixtures.repoRoot().toString());
+        try {
+            RunCommandTest.Result list = RunCommandTest.owb("probe", "--list");
+            assertEquals(0, list.status(), list.err());
+            assertTrue(list.out().contains("ioi-patching     patching"), list.out());
+            assertEquals(5, list.out().lines().count(), list.out());
+            String model = RunCommandTest.fixture("llama").toString();
+            RunCommandTest.Result missing = RunCommandTest.owb("probe", "no-such-suite", "--model", model);
+            assertEquals(2, missing.status());
+            assertTrue(missing.err().startsWith("error: ") && missing.err().contains("no-such-suite.json: no such file"), missing.err());
+            RunCommandTest.Result noModel = RunCommandTest.owb("probe", "induction");
+            assertEquals(2, noModel.status());
+            assertTrue(noModel.err().startsWith("error: --model is required"), noModel.err());
+            RunCommandTest.Result text = RunCommandTest.owb("probe", "factual-recall", "--model", model);
+            assertEquals(2, text.status());
+            assertTrue(text.err().contains("prompts[0]: text needs the model's tokenizer"), text.err());
+            assertEquals(1, text.err().lines().filter(l -> l.startsWith("error:")).count(), text.err());
+        } finally {
+            if (before == null) System.clearProperty("owb.root"); else System.setProperty("owb.root", before);
+        }
+    }
+
+    @Test
+    void benchLensRejectsAnotherBenchmarksOptions() {
+        RunCommandTest.Result r = RunCommandTest.owb("bench", "lens", "--size", "3");
+        assertEquals(2, r.status());
+        assertTrue(r.err().startsWith("error: --size is not an option of 'owb bench lens'"), r.err());
+    }
 }

@@ -123,4 +123,27 @@ class LogitLensTest {
             org.junit.jupiter.api.Assertions.assertArrayEquals(logits, lens);
         }
     }
+
+    /** The last-position lens is the full lens's last column. */
+    @ParameterizedTest
+    @CsvSource({"gpt2", "llama-gqa"})
+    void lastPositionIsTheLastColumn(String name) throws IOException {
+        try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model(name).resolve("model.safetensors"))) {
+            LanguageModel model = ModelLoader.load(checkpoint);
+            int[] tokens = {1, 5, 9, 200, 7, 300};
+            LogitLens.Result full = LogitLens.run(model, tokens, 4, OptionalInt.of(42), id -> "<" + id + ">");
+            java.util.List<LogitLens.Cell> last = LogitLens.lastPosition(model, tokens, 4, OptionalInt.of(42), id -> "<" + id + ">");
+            assertEquals(model.config().nLayers() + 1, last.size());
+            for (LogitLens.Cell c : last) {
+                LogitLens.Cell f = full.cell(c.layer(), tokens.length - 1);
+                assertEquals(f.position(), c.position());
+                assertEquals(f.targetRank(), c.targetRank());
+                assertEquals(f.targetProb(), c.targetProb(), 1e-6);
+                assertEquals(f.entropy(), c.entropy(), 1e-5);
+                assertEquals(f.klToFinal(), c.klToFinal(), 1e-5);
+                assertEquals(f.top().stream().map(TokenProb::id).toList(), c.top().stream().map(TokenProb::id).toList());
+                assertEquals(f.top().getFirst().text(), c.top().getFirst().text());
+            }
+        }
+    }
 }

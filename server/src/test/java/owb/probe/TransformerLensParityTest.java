@@ -22,8 +22,8 @@ import owb.model.ModelLoader;
 import owb.testing.GgufFixtures;
 
 /**
- * The probes give TransformerLens's numbers: patterns, the logit lens and direct logit attribution
- * on the tiny fixture models, against what transformer-lens computed on the same checkpoints
+ * The probes give TransformerLens's numbers: patterns, the logit lens, direct logit attribution and
+ * activation patching on the tiny fixture models, against what transformer-lens computed on the same checkpoints
  * (samples/fixtures/transformer_lens/, written by samples/transformer_lens_reference.py).
  * Tolerances: float32 forward passes on both sides, compared in absolute terms on values of order 1.
  */
@@ -33,6 +33,8 @@ class TransformerLensParityTest {
     static final double PROB_TOLERANCE = 1e-5;
     static final double NATS_TOLERANCE = 1e-4;
     static final double LOGIT_TOLERANCE = 1e-4;
+    /** Normalised patching values: a logit tolerance over a clean-corrupted gap of order 10. */
+    static final double PATCHING_TOLERANCE = 1e-4;
 
     static JsonNode reference(String model) throws IOException {
         Path file = GgufFixtures.repoRoot().resolve("samples/fixtures/transformer_lens/" + model + ".json");
@@ -117,6 +119,40 @@ class TransformerLensParityTest {
                             name + " L" + l + "H" + h);
                 }
                 assertEquals(mlps.get(l).asDouble(), byName.get("L" + l + ".mlp"), LOGIT_TOLERANCE, name + " L" + l + ".mlp");
+            }
+        }
+    }
+
+    /**
+     * TransformerLens's get_act_patch_resid_pre / _attn_out / _mlp_out / _attn_head_out_all_pos give
+     * the raw metric of each patched run; ours is normalised by the clean and corrupted metrics.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama", "llama-gqa"})
+    void activationPatchingEqualsTransformerLens(String name) throws IOException {
+        JsonNode ref = reference(name);
+        ActivationPatching.Pair pair = new ActivationPatching.Pair(ints(ref.get("tokens")), ints(ref.get("corrupted")),
+                ref.get("answer").asInt(), ref.get("wrong").asInt());
+        try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model(name).resolve("model.safetensors"))) {
+            ActivationPatching.Result ours = ActivationPatching.run(load(checkpoint), pair);
+            double clean = ref.get("clean_metric").asDouble();
+            double corrupted = ref.get("corrupted_metric").asDouble();
+            assertEquals(clean, ours.cleanDiff(), LOGIT_TOLERANCE, name + " clean logit difference");
+            assertEquals(corrupted, ours.corruptedDiff(), LOGIT_TOLERANCE, name + " corrupted logit difference");
+            Map<ActivationPatching.Kind, String> keys = Map.of(ActivationPatching.Kind.RESID_PRE, "resid_pre",
+                    ActivationPatching.Kind.ATTN_OUT, "attn_out", ActivationPatching.Kind.MLP_OUT, "mlp_out",
+                    ActivationPatching.Kind.HEADS, "head_out_all_pos");
+            for (var e : keys.entrySet()) {
+                JsonNode theirs = ref.get("patching").get(e.getValue());
+                double[][] grid = ours.grid(e.getKey());
+                assertEquals(theirs.size(), grid.length, name + " " + e.getValue() + " layers");
+                for (int l = 0; l < grid.length; l++) {
+                    assertEquals(theirs.get(l).size(), grid[l].length, name + " " + e.getValue() + " row " + l);
+                    for (int i = 0; i < grid[l].length; i++) {
+                        double expected = (theirs.get(l).get(i).asDouble() - corrupted) / (clean - corrupted);
+                        assertEquals(expected, grid[l][i], PATCHING_TOLERANCE, name + " " + e.getValue() + " [" + l + "][" + i + "]");
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,69 @@
+package owb.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Running the blocks from one layer on from a captured residual stream (what activation patching runs). */
+class RunBlocksTest {
+    private static final int[] PROMPT = HooksTest.PROMPT;
+
+    /** From block L on the residual entering it, the logits are the whole pass's, for every L. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama-gqa", "mistral"})
+    void resumingAtAnyBlockGivesTheSameLogits(String name) throws IOException {
+        HooksTest.withModel(name, model -> {
+            int layers = model.config().nLayers();
+            Hooks hooks = new Hooks().capture("blocks.*.hook_resid_pre").capture("blocks." + (layers - 1) + ".hook_resid_post");
+            float[] logits = model.forward(PROMPT, hooks);
+            for (int l = 0; l < layers; l++) {
+                float[] resid = hooks.cache().get("blocks." + l + ".hook_resid_pre").data();
+                float[] copy = resid.clone();
+                float[] out = model.runBlocks(l, resid, new KvCache(model.config()), Hooks.none());
+                assertArrayEquals(logits, model.unembedResidual(out, PROMPT.length), 1e-5f, "from block " + l);
+                assertArrayEquals(copy, resid, "the caller's residual is not changed");
+            }
+            float[] out = hooks.cache().get("blocks." + (layers - 1) + ".hook_resid_post").data();
+            assertArrayEquals(out, model.runBlocks(layers, out, new KvCache(model.config()), Hooks.none()), "no blocks left");
+        });
+    }
+
+    /** The last positions alone after a cached prefix: the prefix's keys and values stand in for the blocks below. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama", "mistral"})
+    void resumingTheSuffixOfACachedPromptGivesItsLastLogits(String name) throws IOException {
+        HooksTest.withModel(name, model -> {
+            int n = PROMPT.length;
+            int vocab = model.config().dVocab();
+            int d = model.config().dModel();
+            KvCache cache = new KvCache(model.config());
+            Hooks hooks = new Hooks().capture("blocks.1.hook_resid_pre");
+            float[] logits = model.forward(PROMPT, cache, hooks, true);
+            int prefix = 7;
+            cache.truncate(prefix);
+            float[] suffix = Arrays.copyOfRange(hooks.cache().get("blocks.1.hook_resid_pre").data(), prefix * d, n * d);
+            for (int repeat = 0; repeat < 2; repeat++) {
+                float[] out = model.runBlocks(1, suffix, cache, Hooks.none());         // [n - prefix, d]
+                float[] last = model.unembedResidual(Arrays.copyOfRange(out, (n - prefix - 1) * d, (n - prefix) * d), 1);
+                assertArrayEquals(Arrays.copyOfRange(logits, (n - 1) * vocab, n * vocab), last, 1e-5f);
+                cache.truncate(prefix);
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama"})
+    void rejectsALayerOrShapeThatDoesNotFit(String name) throws IOException {
+        HooksTest.withModel(name, model -> {
+            int d = model.config().dModel();
+            assertThrows(ModelException.class, () -> model.runBlocks(-1, new float[d], new KvCache(model.config()), Hooks.none()));
+            assertThrows(ModelException.class, () -> model.runBlocks(3, new float[d], new KvCache(model.config()), Hooks.none()));
+            assertThrows(ModelException.class, () -> model.runBlocks(0, new float[d + 1], new KvCache(model.config()), Hooks.none()));
+        });
+    }
+}
