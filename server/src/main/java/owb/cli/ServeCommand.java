@@ -65,6 +65,7 @@ final class ServeCommand implements Command, ArgsSpec {
             int models = server.modelCount();
             out.println("owb: serving " + models + (models == 1 ? " model" : " models") + " from " + describe(roots)
                     + " on " + server.url());
+            if (server.servesWebUi()) out.println("owb: web UI at " + server.url() + "/ (open it in a browser)");
             out.flush();
             untilInterrupted(server);
         }
