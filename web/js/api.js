@@ -78,13 +78,13 @@ export function run(modelId, prompt) {
   return runs.get(key);
 }
 
-/** Calls fn(run) and, if the server no longer has that run (404 naming it), runs once more. */
+/** Calls fn(run) and, if the server has let that run go (404 "no run with id ..."), runs once more. */
 export async function withRun(modelId, prompt, fn) {
   const first = await run(modelId, prompt);
   try {
     return await fn(first);
   } catch (e) {
-    if (!(e instanceof ApiError) || e.status !== 404 || !/run/.test(e.message)) throw e;
+    if (!(e instanceof ApiError) || e.status !== 404 || !/^no run with id/.test(e.message)) throw e;
     runs.delete(`${modelId}\n${prompt}`);
     return fn(await run(modelId, prompt));
   }

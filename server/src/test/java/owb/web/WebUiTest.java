@@ -74,8 +74,11 @@ class WebUiTest {
         assumeTrue(Files.isDirectory(fixtures.resolve("models")) && Files.isDirectory(fixtures.resolve("diff")),
                 "no sample models: run samples/make_fixtures.py or pass -Dowb.fixtures");
         List<Path> roots = new ArrayList<>(List.of(fixtures.resolve("models"), fixtures.resolve("diff")));
+        // -Dowb.smollm2 names the GGUF file (as ./owb test sets it) or its folder
         String smol = System.getProperty("owb.smollm2");
-        if (smol != null && Files.isDirectory(Path.of(smol))) roots.add(Path.of(smol));
+        if (smol != null && Files.exists(Path.of(smol))) {
+            roots.add(Files.isDirectory(Path.of(smol)) ? Path.of(smol) : Path.of(smol).toAbsolutePath().getParent());
+        }
         // the demo's fine-tune of SmolLM2, served from its parent so that it is "smollm2-finetune/..."
         String finetune = System.getProperty("owb.smollm2.finetune");
         if (smol != null && finetune != null && Files.isRegularFile(Path.of(finetune, "derivative.gguf"))) {
