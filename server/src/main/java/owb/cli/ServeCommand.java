@@ -82,7 +82,7 @@ final class ServeCommand implements Command, ArgsSpec {
         if (runCacheMb < 1) throw new UsageException("--run-cache-mb must be at least 1");
         String host = args.option("host", ServerOptions.LOOPBACK);
         return new ServerOptions(host, port, roots, repoRoot().map(r -> r.resolve("web")).orElse(null), cacheMb,
-                runCacheMb);
+                runCacheMb, repoRoot().map(r -> r.resolve("probes")).orElse(null));
     }
 
     /** Blocks until the JVM is asked to exit (Ctrl-C, SIGTERM), then stops the server. */

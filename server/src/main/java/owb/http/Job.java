@@ -13,7 +13,7 @@ final class Job {
 
     /** The kinds of job the runner knows; {@code label} is how the API names them. */
     enum Kind {
-        AUDIT("audit"), DIFF("diff");
+        AUDIT("audit"), DIFF("diff"), PROBE("probe suite"), PATCHING("patching");
 
         final String label;
 
@@ -53,6 +53,9 @@ final class Job {
     static Job audit(String id, String modelId) { return new Job(id, Kind.AUDIT, modelId, null, null); }
 
     static Job diff(String id, String base, String derivative) { return new Job(id, Kind.DIFF, null, base, derivative); }
+
+    /** A probe suite or an activation patching run on one model. */
+    static Job onModel(String id, Kind kind, String modelId) { return new Job(id, kind, modelId, null, null); }
 
     String id() { return id; }
 

@@ -68,6 +68,7 @@ public final class OwbServer implements AutoCloseable {
             }
             routes.register(config.routes);
             runs.register(config.routes);
+            new ProbeRoutes(registry, jobs, runs.service().engines(), options.probesFolder()).register(config.routes);
         });
         try {
             app.start();

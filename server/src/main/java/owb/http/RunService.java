@@ -73,6 +73,9 @@ final class RunService implements AutoCloseable {
 
     ComputeGate gate() { return gate; }
 
+    /** The loaded models, shared with the probe jobs. */
+    ModelEngines engines() { return engines; }
+
     /** Runs the model on the request's tokens and keeps the run. */
     Run create(Request request) throws IOException, InterruptedException {
         registry.model(request.model());

@@ -12,9 +12,10 @@ import java.util.List;
  * @param webFolder   the static UI to serve at /, or null
  * @param cacheMegabytes summed size of the checkpoint files kept open (memory-mapped) at most
  * @param runCacheMegabytes summed size of the activations the runs of /api/runs keep, at most
+ * @param probesFolder the probe suites /api/probes lists and runs, or null
  */
 public record ServerOptions(String host, int port, List<Path> modelRoots, Path webFolder, long cacheMegabytes,
-                            long runCacheMegabytes) {
+                            long runCacheMegabytes, Path probesFolder) {
 
     public static final String LOOPBACK = "127.0.0.1";
     public static final int DEFAULT_PORT = 7070;
@@ -28,6 +29,12 @@ public record ServerOptions(String host, int port, List<Path> modelRoots, Path w
         modelRoots = List.copyOf(modelRoots);
     }
 
+    /** Without probe suites. */
+    public ServerOptions(String host, int port, List<Path> modelRoots, Path webFolder, long cacheMegabytes,
+                         long runCacheMegabytes) {
+        this(host, port, modelRoots, webFolder, cacheMegabytes, runCacheMegabytes, null);
+    }
+
     /** With the default run cache. */
     public ServerOptions(String host, int port, List<Path> modelRoots, Path webFolder, long cacheMegabytes) {
         this(host, port, modelRoots, webFolder, cacheMegabytes, DEFAULT_RUN_CACHE_MEGABYTES);
@@ -35,7 +42,12 @@ public record ServerOptions(String host, int port, List<Path> modelRoots, Path w
 
     /** The same options with another run cache size. */
     public ServerOptions withRunCacheMegabytes(long megabytes) {
-        return new ServerOptions(host, port, modelRoots, webFolder, cacheMegabytes, megabytes);
+        return new ServerOptions(host, port, modelRoots, webFolder, cacheMegabytes, megabytes, probesFolder);
+    }
+
+    /** The same options with the probe suites of a folder. */
+    public ServerOptions withProbesFolder(Path folder) {
+        return new ServerOptions(host, port, modelRoots, webFolder, cacheMegabytes, runCacheMegabytes, folder);
     }
 
     /** Loopback on an ephemeral port, no UI: what tests use. */
