@@ -3,17 +3,28 @@
 import * as api from '../api.js';
 import { h, clear, errorBox, loading, note, progressBar, num, table } from '../ui.js';
 
-const cell = (v) => (typeof v === 'number' ? num(v, 4) : v === null || v === undefined ? '–'
-  : typeof v === 'object' ? JSON.stringify(v) : String(v));
+/** A value in a table cell: numbers rounded, long lists cut to their first few (all of it on hover). */
+function cell(v) {
+  if (typeof v === 'number') return num(v, 4);
+  if (v === null || v === undefined) return '–';
+  if (typeof v !== 'object') return String(v);
+  const json = JSON.stringify(v);
+  if (Array.isArray(v) && v.length > 8) {
+    const head = v.slice(0, 8).map((x) => (typeof x === 'number' ? num(x, 3) : JSON.stringify(x))).join(', ');
+    return h('span', { title: json.length > 2000 ? `${json.slice(0, 2000)}…` : json }, `[${head}, … ${v.length} in all]`);
+  }
+  return json.length > 120 ? h('span', { title: json.slice(0, 2000) }, `${json.slice(0, 120)}…`) : json;
+}
 
 /** A report of unknown shape, readably: scalars as facts, arrays of objects as tables. */
 function report(value) {
   if (Array.isArray(value)) {
     if (value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
       const keys = [...new Set(value.flatMap((v) => Object.keys(v)))];
-      return table(value, keys.map((k) => ({ key: k, format: cell })), {
+      const t = table(value, keys.map((k) => ({ key: k, format: cell })), {
         rowAttrs: (r) => ({ class: [r.met, r.passed, r.pass, r.ok].includes(false) ? 'sev-error' : null }),
       });
+      return value.length > 20 ? h('details', h('summary', `${value.length} rows`), t) : t;
     }
     return h('span', cell(value));
   }
@@ -54,7 +65,7 @@ export default function probesView(el, nav) {
       table(suites, [
         { key: 'name', className: 'name' },
         { key: 'instrument' },
-        { key: 'description' },
+        { key: 'description', className: 'wrap' },
         { key: 'run', label: '', format: (v, s) => h('button', { 'data-suite': s.name, onclick: (e) => {
           e.stopPropagation();
           nav.go({ ...params, suite: s.name, job: undefined, t: Date.now() });
@@ -75,8 +86,21 @@ export default function probesView(el, nav) {
         nav.go(params, { replace: true, render: false });
       }
       const finished = await api.watchJob(jobId, (s) => bar.update(s));
-      bar.finish(`done: ${params.suite} on ${params.model}`);
-      clear(runBox, h('h2', `Suite ${params.suite}`), bar, report(finished.result),
+      bar.finish(`done: ${params.suite} on ${finished.result?.model ?? params.model}`);
+      const { expectations, ...rest } = finished.result || {};
+      const checks = expectations?.checks || [];
+      const met = checks.filter((c) => c.met).length;
+      clear(runBox, h('h2', `Suite ${params.suite}`), bar,
+        checks.length ? h('div.expectations',
+          h('h3', `Expectations: ${met} of ${checks.length} met`
+            + (expectations.measured_on ? ` (the numbers were measured on ${expectations.measured_on})` : '')),
+          table(checks, [
+            { key: 'check', className: 'name' },
+            { key: 'expected', label: 'at least', className: 'num', format: (v) => num(v, 4) },
+            { key: 'measured', className: 'num', format: (v) => num(v, 4) },
+            { key: 'met', format: (v) => (v ? 'met' : 'NOT MET') },
+          ], { rowAttrs: (c) => ({ class: c.met ? 'met' : 'sev-error' }) })) : null,
+        report(rest),
         h('details', h('summary', 'the report as JSON'), h('pre.json', JSON.stringify(finished.result, null, 2))));
     } catch (e) {
       clear(runBox, h('h2', `Suite ${params.suite}`), errorBox(e));

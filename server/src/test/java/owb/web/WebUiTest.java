@@ -84,7 +84,9 @@ class WebUiTest {
         if (smol != null && finetune != null && Files.isRegularFile(Path.of(finetune, "derivative.gguf"))) {
             roots.add(Path.of(finetune).toAbsolutePath().getParent());
         }
-        server = OwbServer.start(new ServerOptions(ServerOptions.LOOPBACK, 0, roots, webFolder(), 4096));
+        Path web = webFolder();
+        server = OwbServer.start(new ServerOptions(ServerOptions.LOOPBACK, 0, roots, web, 4096,
+                ServerOptions.DEFAULT_RUN_CACHE_MEGABYTES, web.resolveSibling("probes")));
         assertTrue(server.servesWebUi());
         models = getJson("/api/models");
 
@@ -303,15 +305,21 @@ class WebUiTest {
     }
 
     @Test
-    void probesViewListsTheSuites() throws Exception {
-        open("#/probes?model=" + modelId("llama"));
-        if (!routeExists("GET", "/api/probes")) {
-            WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#probe-list .error")));
-            assertTrue(error.getText().contains("no probe suites API"), error.getText());
-            return;
-        }
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#probe-list table, #probe-list .note")));
+    void probesViewRunsASuiteAndShowsItsReport() throws Exception {
+        String model = smolLM2().orElse(modelId("llama"));
+        open("#/probes?model=" + model);
+        WebElement run = wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[data-suite='induction']")));
+        run.click();
+        WebElement report = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("probe-report")));
+        wait.until(ExpectedConditions.textToBePresentInElement(report, "Expectations:"));
+        assertTrue(report.getText().contains("top_heads"), report.getText());
+        assertTrue(browser.getCurrentUrl().contains("suite=induction") && browser.getCurrentUrl().contains("job="),
+                browser.getCurrentUrl());
         screenshot("probes");
+        // a suite that is not there, from a hand-edited URL
+        open("#/probes?model=" + model + "&suite=no-such-suite");
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#probe-report .error")));
+        assertTrue(error.getText().contains("no probe suite 'no-such-suite'"), error.getText());
     }
 
     // --- helpers ---
