@@ -130,7 +130,7 @@ final class DiffCommand implements Command, ArgsSpec {
             String rank = t.lowRank() == null ? "-" : (t.lowRank().saturated() ? ">=" : "") + t.lowRank().rank();
             String verdict = t.verdict();
             if (t.status() == Status.RESHAPED) {
-                verdict = t.pair().base().entry().shapeString() + " -> " + t.pair().derivative().entry().shapeString()
+                verdict = t.pair().base().shapeString() + " -> " + t.pair().derivative().shapeString()
                         + ", " + t.pair().newRows() + " new rows"
                         + (t.stats() != null && t.stats().fractionChanged() == 0 ? ", shared rows unchanged" : "");
             }

@@ -94,7 +94,7 @@ public record DeltaStats(long elements, double normBase, double normDerivative, 
 
     /** Whether a view's elements lie in its file as plain {@code dtype} values in canonical order. */
     private static boolean direct(TensorView v, DType dtype) {
-        return v.rotaryHeads() == 0 && v.entry().dtype() == dtype;
+        return !v.rearranged() && v.entry().dtype() == dtype;
     }
 
     private static Partial chunk(TensorView base, TensorView derivative, long first, int count) {

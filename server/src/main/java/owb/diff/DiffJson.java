@@ -147,7 +147,7 @@ public final class DiffJson {
             return;
         }
         ArrayNode a = n.putArray(key);
-        for (long d : v.entry().shape()) a.add(d);
+        for (long d : v.shape()) a.add(d);
     }
 
     private static void number(ObjectNode n, String key, double v) {

@@ -108,8 +108,8 @@ public final class FineTuneDiff {
         Status status = pair.status();
         if (status == Status.ADDED || status == Status.REMOVED) return new TensorDiff(pair, status, null, null, "");
         if (!pair.comparable()) {
-            return new TensorDiff(pair, status, null, null, "shapes " + pair.base().entry().shapeString() + " and "
-                    + pair.derivative().entry().shapeString() + " differ beyond the outer dimension");
+            return new TensorDiff(pair, status, null, null, "shapes " + pair.base().shapeString() + " and "
+                    + pair.derivative().shapeString() + " differ beyond the outer dimension");
         }
         long elements = pair.sharedRows() * pair.base().rowLength();
         if (status == Status.UNCHANGED) {

@@ -19,8 +19,8 @@ import owb.checkpoint.TensorNames;
  *
  * <p>GGUF Llama {@code attn_q}/{@code attn_k} rows are un-permuted per head (head counts from
  * {@code ARCH.attention.head_count} / {@code head_count_kv}) when the other side is not GGUF.
- * Not handled: GPT-2's Conv1D weights, transposed between formats: those pairs come out
- * {@link Status#RESHAPED} with nothing compared.
+ * GPT-2's Conv1D weights, which the GGUF converter stores transposed, are read back as Hugging
+ * Face's {@code [in, out]} when the other side is not GGUF ({@link TensorView#transposed}).
  */
 public final class TensorPairing {
     private TensorPairing() {}
@@ -41,7 +41,7 @@ public final class TensorPairing {
                              long sharedRows) {
         /** Rows the derivative has beyond the base (negative: fewer). */
         public long newRows() {
-            return base == null || derivative == null ? 0 : derivative.entry().dim(0) - base.entry().dim(0);
+            return base == null || derivative == null ? 0 : derivative.shape()[0] - base.shape()[0];
         }
 
         /** Whether the values of the two can be compared element by element. */
@@ -67,8 +67,8 @@ public final class TensorPairing {
     }
 
     private static TensorPair compare(String name, TensorView b, TensorView d) {
-        long[] bs = b.entry().shape();
-        long[] ds = d.entry().shape();
+        long[] bs = b.shape();
+        long[] ds = d.shape();
         if (!Arrays.equals(bs, ds)) {
             boolean outerOnly = bs.length == ds.length && bs.length >= 1
                     && Arrays.equals(Arrays.copyOfRange(bs, 1, bs.length), Arrays.copyOfRange(ds, 1, ds.length));
@@ -76,6 +76,7 @@ public final class TensorPairing {
             return new TensorPair(name, b, d, Status.RESHAPED, shared);
         }
         boolean sameBytes = b.entry().dtype() == d.entry().dtype() && b.rotaryHeads() == d.rotaryHeads()
+                && b.isTransposed() == d.isTransposed()
                 && b.entry().data().mismatch(d.entry().data()) == -1;
         return new TensorPair(name, b, d, sameBytes ? Status.UNCHANGED : Status.CHANGED, b.rows());
     }
@@ -85,9 +86,18 @@ public final class TensorPairing {
         Map<String, TensorView> views = new LinkedHashMap<>();
         for (TensorEntry t : c.tensors()) {
             String name = TensorNames.canonical(t.name(), c.format(), arch);
-            views.put(name, new TensorView(t, unpermute ? rotaryHeads(c, arch, t.name()) : 0));
+            views.put(name, unpermute && storedTransposed(c, arch, t)
+                    ? TensorView.transposed(t) : new TensorView(t, unpermute ? rotaryHeads(c, arch, t.name()) : 0));
         }
         return views;
+    }
+
+    /** A GGUF GPT-2 Conv1D weight, which convert_hf_to_gguf.py stores transposed ([out, in]). */
+    static boolean storedTransposed(Checkpoint c, String arch, TensorEntry t) {
+        return c.format() == Checkpoint.Format.GGUF
+                && TensorNames.family(arch).orElse(null) == TensorNames.Family.GPT2
+                && t.rank() == 2 && t.numel() <= TensorView.MAX_TRANSPOSED_ELEMENTS
+                && t.name().matches("blk\\.\\d+\\.(attn_qkv|attn_output|ffn_up|ffn_down)\\.weight");
     }
 
     /** Heads of a GGUF Llama q/k projection whose rows the converter permuted; 0 for any other tensor. */

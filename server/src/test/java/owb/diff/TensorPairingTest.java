@@ -57,4 +57,45 @@ class TensorPairingTest {
         assertEquals(false, up.comparable());
         assertTrue(FineTuneDiff.analyse(up).note().contains("differ beyond the outer dimension"));
     }
+
+    /** convert_hf_to_gguf.py stores GPT-2's Conv1D weights transposed; the pairing reads them back as [in, out]. */
+    @Test
+    void gpt2Conv1dWeightsArePairedAcrossFormatsElementByElement() {
+        float[] hf = {1, 2, 3, 4, 5, 6};        // [in 2, out 3]
+        float[] stored = {1, 4, 2, 5, 3, 6};    // [out 3, in 2]
+        Checkpoint base = new Checkpoint(Checkpoint.Format.SAFETENSORS, Path.of("x"), List.of(), Map.of(),
+                List.of(f32("transformer.h.0.attn.c_attn.weight", hf, 2, 3)), Map.of("model_type", "gpt2"), Arena.ofShared());
+        Checkpoint derivative = gguf(Map.of("general.architecture", "gpt2"), f32("blk.0.attn_qkv.weight", stored, 3, 2));
+        var pair = TensorPairing.pair(base, derivative).getFirst();
+        assertEquals("transformer.h.0.attn.c_attn.weight", pair.name());
+        assertEquals(Status.CHANGED, pair.status()); // different bytes: the values decide
+        assertTrue(pair.derivative().isTransposed());
+        assertEquals(List.of(2L, 3L), java.util.Arrays.stream(pair.derivative().shape()).boxed().toList());
+        float[] read = new float[6];
+        pair.derivative().read(0, 6, read, 0);
+        assertTrue(java.util.Arrays.equals(hf, read), java.util.Arrays.toString(read));
+        assertEquals(Status.UNCHANGED, FineTuneDiff.analyse(pair).status());
+    }
+
+    /** The tiny GPT-2 fixture against its own F32 GGUF: nothing changed; against its Q8_0 GGUF: quantization noise. */
+    @Test
+    void gpt2SafetensorsAgainstItsGgufConversions() throws Exception {
+        String fixtures = System.getProperty("owb.fixtures");
+        Path dir = (fixtures != null ? Path.of(fixtures) : owb.testing.GgufFixtures.repoRoot().resolve("samples/generated"))
+                .resolve("models/gpt2");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(dir.resolve("model-q8_0.gguf")),
+                "no generated fixtures: run samples/make_fixtures.py");
+        try (Checkpoint hf = owb.checkpoint.Checkpoints.open(dir);
+             Checkpoint f32 = owb.checkpoint.Checkpoints.open(dir.resolve("model-f32.gguf"));
+             Checkpoint q8 = owb.checkpoint.Checkpoints.open(dir.resolve("model-q8_0.gguf"))) {
+            FineTuneDiff.Report same = FineTuneDiff.run(hf, f32);
+            assertTrue(same.tensors().stream().allMatch(t -> t.status() == Status.UNCHANGED),
+                    same.tensors().stream().filter(t -> t.status() != Status.UNCHANGED).map(t -> t.name() + " " + t.status()).toList().toString());
+            FineTuneDiff.Report quantized = FineTuneDiff.run(hf, q8);
+            var cAttn = quantized.tensors().stream().filter(t -> t.name().equals("transformer.h.0.attn.c_attn.weight")).findFirst().orElseThrow();
+            assertEquals(Status.CHANGED, cAttn.status());
+            assertTrue(cAttn.stats().relChange() > 1e-4 && cAttn.stats().relChange() < 1e-2, String.valueOf(cAttn.stats().relChange()));
+            assertTrue(quantized.tensors().stream().noneMatch(t -> t.status() == Status.RESHAPED));
+        }
+    }
 }
