@@ -64,6 +64,9 @@ def execute(path, out_path, url):
         nbformat.write(nb, out_path)
         print(f"FAILED {path.name}: {str(e).strip().splitlines()[-1]}", file=sys.stderr)
         return False
+    finally:
+        if km.has_kernel:  # a kernel manager we made is ours to stop; nbclient leaves it running
+            km.shutdown_kernel(now=True)
     nbformat.write(nb, out_path)
     print(f"ok     {path.name} ({time.monotonic() - started:.1f} s) -> {out_path}", file=sys.stderr)
     return True
