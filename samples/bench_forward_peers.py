@@ -152,7 +152,12 @@ def main() -> None:
     load_before = os.getloadavg()
     results = {}
     if "llama.cpp" not in a.skip:
-        results.update(bench_llama_cpp(gguf, a.lengths, a.repeats, a.threads))
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            print("note: llama-cpp-python is not installed in this venv; llama.cpp skipped", file=sys.stderr)
+        else:
+            results.update(bench_llama_cpp(gguf, a.lengths, a.repeats, a.threads))
     if "transformers" not in a.skip:
         results.update(bench_transformers(folder, a.lengths, a.repeats, a.threads))
     doc = {
