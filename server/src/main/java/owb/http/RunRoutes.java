@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.BadRequestResponse;
+import io.javalin.http.ContentType;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.NotFoundResponse;
@@ -79,7 +80,7 @@ final class RunRoutes implements AutoCloseable {
     private void lens(Context ctx) throws IOException, InterruptedException {
         Run run = run(ctx);
         int top = intParam(ctx, "top", DEFAULT_TOP, 1, RunService.MAX_TOP);
-        ctx.json(RunJson.lens(run, service.lens(run, top, ctx.queryParam("target"))));
+        ctx.contentType(ContentType.APPLICATION_JSON).result(service.lensJson(run, top, ctx.queryParam("target")));
     }
 
     private void attention(Context ctx) {

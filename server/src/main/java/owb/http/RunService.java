@@ -1,5 +1,6 @@
 package owb.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.NotFoundResponse;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs: a forward pass over a prompt with the activations the instruments read captured, kept in
@@ -49,6 +51,8 @@ final class RunService implements AutoCloseable {
             "blocks.*.hook_attn_out", "blocks.*.hook_mlp_out", "blocks.*.attn.hook_z", "blocks.*.attn.hook_pattern",
             "ln_final.hook_scale");
 
+    private static final ObjectMapper JSON = ApiJson.mapper();
+
     /**
      * What to run.
      *
@@ -61,6 +65,7 @@ final class RunService implements AutoCloseable {
     private final ModelEngines engines;
     private final RunCache runs;
     private final ComputeGate gate;
+    private final AtomicLong lensReadings = new AtomicLong();
 
     RunService(ModelRegistry registry, ModelEngines engines, RunCache runs, ComputeGate gate) {
         this.registry = registry;
@@ -126,7 +131,25 @@ final class RunService implements AutoCloseable {
     /** The lens and the target it was read for (null without one). */
     record Lens(ModelEngine.Target target, LogitLens.Result result) {}
 
+    /**
+     * The lens document ({@link RunJson#lens}) as JSON, read once per (run, top, target) and kept
+     * with the run in the run cache, so that asking again (the UI switching colour modes, a reload)
+     * costs nothing. Two identical requests at once may both read it; they get the same bytes.
+     */
+    byte[] lensJson(Run run, int top, String targetSpec) throws IOException, InterruptedException {
+        String key = "lens top=" + top + (targetSpec == null ? "" : " target=" + targetSpec);
+        byte[] kept = runs.derived(run.id(), key);
+        if (kept != null) return kept;
+        byte[] json = JSON.writeValueAsBytes(RunJson.lens(run, lens(run, top, targetSpec)));
+        runs.keep(run.id(), key, json);
+        return json;
+    }
+
+    /** Lens readings computed so far (not those served from the run cache): for tests. */
+    long lensReadings() { return lensReadings.get(); }
+
     Lens lens(Run run, int top, String targetSpec) throws IOException, InterruptedException {
+        lensReadings.incrementAndGet();
         try (ModelEngines.Use use = engines.acquire(run.modelId())) {
             ModelEngine engine = use.engine();
             ModelEngine.Target target = targetSpec == null ? null : engine.target(targetSpec, "target");

@@ -55,4 +55,39 @@ class RunCacheTest {
     void anUnknownRunIsNotFound() {
         assertThrows(NotFoundResponse.class, () -> new RunCache(1, 1).get("nope"));
     }
+
+    @Test
+    void keepsResultsWithTheirRunCountedInTheBound() {
+        RunCache cache = new RunCache(100, 10);
+        cache.put(run("a", 40));
+        cache.put(run("b", 40));
+        cache.keep("a", "lens", new byte[10]);            // a is now the most recently used
+        assertEquals(90, cache.bytes());
+        assertEquals(10, cache.derived("a", "lens").length);
+        assertEquals(null, cache.derived("a", "other"));
+        cache.keep("a", "lens 2", new byte[15]);          // 105 > 100: b, the least recently used, leaves
+        assertFalse(cache.contains("b"));
+        assertEquals(65, cache.bytes());
+        cache.put(run("c", 40));                          // 105 again: a leaves, and its results with it
+        assertFalse(cache.contains("a"));
+        assertEquals(null, cache.derived("a", "lens"));
+        assertEquals(40, cache.bytes());
+    }
+
+    @Test
+    void aRunAloneOverTheBoundDropsItsOlderResultsFirst() {
+        RunCache cache = new RunCache(100, 10);
+        cache.put(run("a", 60));
+        cache.keep("a", "one", new byte[20]);
+        cache.keep("a", "two", new byte[20]);
+        cache.keep("a", "three", new byte[20]);           // 120: "one" leaves
+        assertEquals(null, cache.derived("a", "one"));
+        assertEquals(20, cache.derived("a", "three").length);
+        assertEquals(100, cache.bytes());
+        cache.keep("a", "huge", new byte[41]);            // could never fit beside its run: not kept
+        assertEquals(null, cache.derived("a", "huge"));
+        assertEquals(100, cache.bytes());
+        cache.keep("gone", "lens", new byte[1]);          // no such run: nothing kept
+        assertEquals(null, cache.derived("gone", "lens"));
+    }
 }

@@ -195,6 +195,25 @@ class RunRoutesTest {
     }
 
     @Test
+    void aRepeatedLensRequestIsServedFromTheRunCacheWithoutRecomputing() throws Exception {
+        String runId = createRun(server, Map.of("model", llama, "tokens", ids(TOKENS))).get("run_id").asText();
+        RunService service = server.runService();
+        String path = "/api/runs/" + runId + "/lens?top=4&target=" + enc("#7");
+        long before = service.lensReadings();
+        long bytesBefore = service.runs().bytes();
+        HttpResponse<String> first = get(server, path);
+        assertEquals(before + 1, service.lensReadings());
+        assertTrue(service.runs().bytes() > bytesBefore, "the lens is counted in the run cache's bytes");
+        HttpResponse<String> second = get(server, path);
+        assertEquals(200, second.statusCode());
+        assertEquals(first.body(), second.body());
+        assertTrue(second.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        assertEquals(before + 1, service.lensReadings(), "the second request reads the kept lens");
+        get(server, "/api/runs/" + runId + "/lens?top=4");          // another target: another reading
+        assertEquals(before + 2, service.lensReadings());
+    }
+
+    @Test
     void aTargetGivenAsTextIsItsFirstTokenWithANote() throws Exception {
         String runId = createRun(server, Map.of("model", llama, "tokens", ids(TOKENS))).get("run_id").asText();
         JsonNode one = getJson(server, "/api/runs/" + runId + "/lens?target=" + enc(" a"), 200).get("target");
