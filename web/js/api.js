@@ -103,6 +103,8 @@ export const diffSpectrum = (jobId, name) => get(`/api/diffs/${enc(jobId)}/tenso
 
 export const probes = () => get('/api/probes');
 export const runProbe = (name, modelId) => post(`/api/probes/${enc(name)}/run`, { model: modelId });
+export const startPatching = (modelId, clean, corrupted, answer, wrong) =>
+  post('/api/patching', { model: modelId, clean, corrupted, answer, wrong });
 
 /**
  * Waits for a background job: progress events from /api/jobs/{id}/events (server-sent events)

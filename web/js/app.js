@@ -10,6 +10,7 @@ import attentionView from './views/attention.js';
 import lensView from './views/lens.js';
 import diffView from './views/diff.js';
 import probesView from './views/probes.js';
+import patchingView from './views/patching.js';
 
 const VIEWS = {
   models: { title: 'Models', make: modelsView },
@@ -18,6 +19,8 @@ const VIEWS = {
   lens: { title: 'Logit lens', make: lensView },
   diff: { title: 'Diff', make: diffView, noModel: true },
   probes: { title: 'Probes', make: probesView },
+  // keep: the view's own parameters, kept when the model picker changes the model
+  patching: { title: 'Patching', make: patchingView, keep: ['clean', 'corrupted', 'answer', 'wrong'] },
 };
 
 /** Parameters each view keeps when the user switches to another view. */
@@ -96,7 +99,7 @@ async function route() {
 
 picker.addEventListener('change', () => {
   const { view, params } = parseHash();
-  const keep = Object.fromEntries(CARRIED.filter((k) => params[k]).map((k) => [k, params[k]]));
+  const keep = Object.fromEntries([...CARRIED, ...(VIEWS[view]?.keep ?? [])].filter((k) => params[k]).map((k) => [k, params[k]]));
   go(view, { ...keep, model: picker.value });
 });
 window.addEventListener('hashchange', route);

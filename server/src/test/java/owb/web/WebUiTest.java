@@ -322,6 +322,55 @@ class WebUiTest {
         assertTrue(error.getText().contains("no probe suite 'no-such-suite'"), error.getText());
     }
 
+    @Test
+    void patchingViewDrawsTheGridsAndExplainsPromptsOfDifferentLengths() throws Exception {
+        assumeTrue(routeExists("POST", "/api/patching"), "the patching API is not on this branch yet");
+        Optional<String> smol = smolLM2();
+        // a short IOI pair on SmolLM2 (9 tokens each); on the byte-level fixture tokenizer one letter differs
+        String model = smol.orElse(modelId("llama"));
+        String clean = smol.isPresent() ? "When Mary and John left, John thanked" : "xay";
+        String corrupted = smol.isPresent() ? "When Mary and John left, Mary thanked" : "xby";
+        String answer = smol.isPresent() ? " Mary" : "a", wrong = smol.isPresent() ? " John" : "b";
+        open("#/patching?model=" + model);
+        WebElement form = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("patching-form")));
+        assertFalse(form.findElement(By.name("clean")).getAttribute("value").isEmpty(), "an example is filled in");
+        for (String[] field : new String[][] {{"clean", clean}, {"corrupted", corrupted}, {"answer", answer}, {"wrong", wrong}}) {
+            WebElement input = form.findElement(By.name(field[0]));
+            input.clear();
+            input.sendKeys(field[1]);
+        }
+        form.findElement(By.cssSelector("button.run")).click();
+        WebElement cell = wait.until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#patching-attn_out td[data-layer='0'][data-column='0']")));
+        double value = Double.parseDouble(cell.getAttribute("data-value"));
+        assertFalse(browser.findElements(By.cssSelector("#patching-heads td[data-layer='0'][data-column='0']")).isEmpty());
+        Double.parseDouble(browser.findElement(By.id("clean-logit-diff")).getText());
+        String url = browser.getCurrentUrl();
+        assertTrue(url.contains("model=" + model) && url.contains("clean=") && url.contains("job="), url);
+        new org.openqa.selenium.interactions.Actions(browser).moveToElement(cell).perform();
+        WebElement tip = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".tooltip")));
+        assertTrue(tip.getText().contains("patched value " + number(value)), tip.getText() + " vs " + value);
+        if (smol.isPresent()) { // the picture: the IOI example the view starts with, all four grids in sight
+            open("#/patching?model=" + model);
+            wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("#patching-form button.run"))).click();
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#patching-heads td[data-layer='0']")));
+            org.openqa.selenium.Dimension size = browser.manage().window().getSize();
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(size.getWidth(), 1560));
+            try {
+                screenshot("patching");
+            } finally {
+                browser.manage().window().setSize(size);
+            }
+        } else {
+            screenshot("patching");
+        }
+        // prompts of different token lengths: the job fails and says why
+        open("#/patching?model=" + model + "&clean=" + encode(clean) + "&corrupted=" + encode(clean + clean)
+                + "&answer=" + encode(answer) + "&wrong=" + encode(wrong));
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#view-patching .error")));
+        assertTrue(error.getText().contains("must be as long"), error.getText());
+    }
+
     // --- helpers ---
 
     /** Loads the page afresh at this view (a bare hash change would keep the last view's elements). */
@@ -343,6 +392,12 @@ class WebUiTest {
                 for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) return true;
                 return false;""", canvas);
         return Boolean.TRUE.equals(result);
+    }
+
+    /** A number as ui.js num(x, 4) writes it between 1e-3 and 1e5 (and 0 as "0"). */
+    private static String number(double x) {
+        if (x == 0 || Math.abs(x) < 1e-3) return x == 0 ? "0" : "";
+        return new java.math.BigDecimal(x).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
     }
 
     /** A token's text as the UI writes it (ui.js tokenText). */
