@@ -21,7 +21,7 @@ try:
     from PIL import Image
 except ImportError:
     Image = None
-for view in ["models", "tensors", "attention", "lens", "diff", "probes"]:
+for view in ["models", "tensors", "attention", "lens", "diff", "probes", "patching"]:
     png = src / f"{view}.png"
     if not png.exists():
         print(f"no screenshot of {view} (its test skipped or took none)")
