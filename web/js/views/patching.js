@@ -107,28 +107,36 @@ export default function patchingView(el, nav) {
       h('div.patching-grids', cards));
   }
 
+  let generation = 0; // the latest run(); an older one still waiting on its job draws nothing
+
   async function run() {
+    const mine = ++generation;
     const bar = progressBar('patching');
+    const watch = (jobId) => api.watchJob(jobId, (s) => bar.update({ done: s.bytes_done, total: s.bytes_total }));
     clear(status, bar);
     clear(results);
     try {
-      let jobId = params.job;
-      let finished;
-      try {
-        if (!jobId) throw Object.assign(new Error('no job yet'), { fresh: true });
-        finished = await api.watchJob(jobId, (s) => bar.update({ done: s.bytes_done, total: s.bytes_total }));
-      } catch (e) {
-        // a job the server has let go (a reload much later) runs again; its own failure is reported
-        if (!e.fresh && !(e instanceof api.ApiError && e.status === 404)) throw e;
-        const started = await api.startPatching(params.model, params.clean, params.corrupted, params.answer, params.wrong);
-        jobId = started.job_id;
-        params = { ...params, job: jobId, t: undefined };
-        nav.go(params, { replace: true, render: false });
-        finished = await api.watchJob(jobId, (s) => bar.update({ done: s.bytes_done, total: s.bytes_total }));
+      let finished = null;
+      if (params.job) {
+        try {
+          finished = await watch(params.job);
+        } catch (e) {
+          // a job the server has let go (a reload much later) runs again; its own failure is reported
+          if (!(e instanceof api.ApiError && e.status === 404)) throw e;
+        }
       }
+      if (!finished) {
+        const started = await api.startPatching(params.model, params.clean, params.corrupted, params.answer, params.wrong);
+        if (mine !== generation) return;
+        params = { ...params, job: started.job_id, t: undefined };
+        nav.go(params, { replace: true, render: false });
+        finished = await watch(started.job_id);
+      }
+      if (mine !== generation) return;
       bar.finish(`done: ${finished.result.forward_passes ?? ''} patched passes`);
       render(finished.result);
     } catch (e) {
+      if (mine !== generation) return;
       clear(status, errorBox(e, /tokens and the corrupted one/.test(e.message)
         ? 'Patching swaps activations position by position, so both prompts must tokenize to the same length: '
           + 'change words for words of the same token count (e.g. one name for another).' : null));
@@ -142,6 +150,7 @@ export default function patchingView(el, nav) {
       for (const f of FIELDS) if (document.activeElement !== inputs[f]) inputs[f].value = p[f] ?? DEFAULTS[f];
       const ready = FIELDS.every((f) => p[f]);
       if (!ready) {
+        generation++;
         clear(status, note('Edit the prompts (or keep the example) and press Run.'));
         clear(results);
         return;

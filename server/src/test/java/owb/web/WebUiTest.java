@@ -326,8 +326,10 @@ class WebUiTest {
     void patchingViewDrawsTheGridsAndExplainsPromptsOfDifferentLengths() throws Exception {
         assumeTrue(routeExists("POST", "/api/patching"), "the patching API is not on this branch yet");
         Optional<String> smol = smolLM2();
-        // a short IOI pair on SmolLM2 (9 tokens each); on the byte-level fixture tokenizer one letter differs
-        String model = smol.orElse(modelId("llama"));
+        // a short IOI pair on SmolLM2 (8 tokens each); else the diff fixture's base, whose tokenizer is byte-level
+        assumeTrue(smol.isPresent() || Files.isRegularFile(fixtures().resolve("diff/base/tokenizer.json")),
+                "no model with a tokenizer: pass -Dowb.smollm2 or run samples/make_diff_fixtures.py");
+        String model = smol.orElse(modelId("base"));
         String clean = smol.isPresent() ? "When Mary and John left, John thanked" : "xay";
         String corrupted = smol.isPresent() ? "When Mary and John left, Mary thanked" : "xby";
         String answer = smol.isPresent() ? " Mary" : "a", wrong = smol.isPresent() ? " John" : "b";
@@ -343,6 +345,10 @@ class WebUiTest {
         WebElement cell = wait.until(ExpectedConditions.presenceOfElementLocated(
                 By.cssSelector("#patching-attn_out td[data-layer='0'][data-column='0']")));
         double value = Double.parseDouble(cell.getAttribute("data-value"));
+        // layer 0's residual stream at the one differing position is the whole difference: it restores the clean run
+        List<String> written = browser.findElements(By.cssSelector("#patching-resid_pre td[data-layer='0']")).stream()
+                .map(WebElement::getText).filter(t -> !t.isEmpty()).toList();
+        assertEquals(List.of("1.0"), written);
         assertFalse(browser.findElements(By.cssSelector("#patching-heads td[data-layer='0'][data-column='0']")).isEmpty());
         Double.parseDouble(browser.findElement(By.id("clean-logit-diff")).getText());
         String url = browser.getCurrentUrl();
