@@ -13,7 +13,7 @@ import java.util.Map;
  * used out. A run that is being read when it leaves stays readable by that request (it is an
  * ordinary object), so at worst the bound is exceeded by the runs requests still hold.
  *
- * <p>Results computed from a run (a lens reading's JSON, 1-2 MB and over a second to compute for
+ * <p>Results computed from a run (a lens reading's JSON, over a second to compute for
  * 128 tokens on SmolLM2) can be kept with it: they count in the same byte bound, leave with their
  * run, and within one run the least recently used leaves first when the run alone is over the bound.
  */
