@@ -23,7 +23,9 @@ import jdk.incubator.vector.VectorOperators;
  * and the values into panels [key][PANEL] of d_head columns, so S = Q_h K_hᵀ and Z_h = P V_h are
  * both outer-product tiles of {@link GemmKernels} (8 queries at a time, no horizontal reduction per
  * key); tiles wholly above the causal diagonal or left of the window are skipped. Work units are
- * (head, block of {@value #BLOCK} queries), latest blocks (the most keys) first.
+ * (head, block of {@value #BLOCK} queries), latest blocks (the most keys) first. With fewer than 8
+ * queries (generation) packing would cost as much as the attention itself, so keys and values are
+ * read in place instead: one vector dot product per score, one broadcast FMA per key and value row.
  *
  * <p>Every score and every output element is one sequential FMA chain (over d_head, over keys in
  * order), whichever tile computes it, and the softmax is the same code for every row, so the fused
@@ -64,6 +66,9 @@ public final class CausalAttention {
     }
 
     private final Shape s;
+    private final float[] keys;
+    private final float[] values;
+    private final boolean packed;    // n >= 8: the GEMM path; otherwise in place
     private final int keyPanels;
     private final int columnPanels;
     private final float[] keysT;     // [kv_head, key panel, d_head, PANEL]
@@ -81,11 +86,14 @@ public final class CausalAttention {
         if ((long) t * s.kvHeads() * d > Math.min(keys.length, values.length)) {
             throw new IllegalArgumentException("keys or values hold fewer than " + t + " positions");
         }
+        this.keys = keys;
+        this.values = values;
+        packed = s.queries() >= TILE_ROWS;
         keyPanels = GemmKernels.panels(t);
         columnPanels = GemmKernels.panels(d);
-        keysT = new float[s.kvHeads() * keyPanels * d * PANEL];
-        valuesP = new float[s.kvHeads() * columnPanels * t * PANEL];
-        Parallel.forEach(2 * s.kvHeads(), u -> {
+        keysT = new float[packed ? s.kvHeads() * keyPanels * d * PANEL : 0];
+        valuesP = new float[packed ? s.kvHeads() * columnPanels * t * PANEL : 0];
+        if (packed) Parallel.forEach(2 * s.kvHeads(), u -> {
             if (u % 2 == 0) packKeys(keys, u / 2);
             else packValues(values, u / 2);
         });
@@ -198,6 +206,15 @@ public final class CausalAttention {
     private void scoreBlock(float[] q, int h, int i0, int i1, float[] out, int at, int ld, float[] tile) {
         int d = s.dHead(), lda = s.heads() * d, kv = s.kvHead(h);
         float scale = s.scale();
+        if (!packed) {
+            for (int i = i0; i < i1; i++) {
+                int dst = at + (i - i0) * ld, qAt = (i * s.heads() + h) * d;
+                for (int j = s.firstKey(i); j < s.endKey(i); j++) {
+                    out[dst + j] = GemmKernels.dot(q, qAt, keys, (j * s.kvHeads() + kv) * d, d) * scale;
+                }
+            }
+            return;
+        }
         FloatVector vScale = FloatVector.broadcast(F, scale);
         for (int g0 = i0; g0 < i1; g0 += TILE_ROWS) {
             int rows = Math.min(TILE_ROWS, i1 - g0);
@@ -235,6 +252,15 @@ public final class CausalAttention {
      */
     private void mixBlock(float[] pattern, int at, int ld, int h, int i0, int i1, float[] z, float[] tile) {
         int d = s.dHead(), t = s.keys(), kv = s.kvHead(h);
+        if (!packed) {
+            for (int i = i0; i < i1; i++) {
+                int zAt = (i * s.heads() + h) * d;
+                for (int j = s.firstKey(i); j < s.endKey(i); j++) {
+                    axpy(pattern[at + (i - i0) * ld + j], values, (j * s.kvHeads() + kv) * d, z, zAt, d);
+                }
+            }
+            return;
+        }
         for (int g0 = i0; g0 < i1; g0 += TILE_ROWS) {
             int rows = Math.min(TILE_ROWS, i1 - g0);
             int from = s.firstKey(g0), to = s.endKey(g0 + rows - 1);
@@ -269,6 +295,16 @@ public final class CausalAttention {
             r = 4;
         }
         for (; r < rows; r++) outerRow(a, aOff + r * lda, b, bOff, k, tile, r * PANEL);
+    }
+
+    /** y[yAt ..] += a · x[xAt ..] over d elements. */
+    private static void axpy(float a, float[] x, int xAt, float[] y, int yAt, int d) {
+        FloatVector va = FloatVector.broadcast(F, a);
+        int e = 0;
+        for (int bound = F.loopBound(d); e < bound; e += L) {
+            FloatVector.fromArray(F, x, xAt + e).fma(va, FloatVector.fromArray(F, y, yAt + e)).intoArray(y, yAt + e);
+        }
+        for (; e < d; e++) y[yAt + e] = Math.fma(a, x[xAt + e], y[yAt + e]);
     }
 
     /** One row of an outer-product tile with the same single FMA chain per element as outer8. */

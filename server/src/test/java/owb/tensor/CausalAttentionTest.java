@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The blocked attention kernel against a plain scalar reference in double precision, on shapes that
- * are not multiples of the query block, the 8-query tile, the key panel or the vector.
+ * are not multiples of the query block, the 8-query tile, the key panel or the vector, and on both
+ * the packed path (8 queries or more) and the in-place one (generation).
  */
 class CausalAttentionTest {
     @ParameterizedTest(name = "{0} heads / {1} kv, d {2}, {3} queries from {4}, window {5}")
@@ -22,7 +23,9 @@ class CausalAttentionTest {
             "4, 2, 16, 40, 0, 8",       // sliding window shorter than the prompt
             "4, 2, 16, 20, 13, 8",      // continuing a cache, with a window
             "6, 2, 20, 45, 37, 0",      // continuing a cache; d_head not a multiple of the vector
-            "9, 3, 64, 1, 100, 0",      // one generated token over a long cache
+            "9, 3, 64, 1, 100, 0",      // one generated token over a long cache (keys read in place)
+            "4, 2, 16, 7, 30, 8",       // the most queries read in place, with a window
+            "9, 3, 64, 8, 200, 0",      // the fewest queries that pack the keys
             "4, 1, 16, 1, 0, 0",        // the very first token
             "2, 2, 24, 130, 5, 64"})    // several blocks, window crossing panels
     void matchesTheDoublePrecisionReference(int heads, int kvHeads, int dHead, int n, int start, int window) {
