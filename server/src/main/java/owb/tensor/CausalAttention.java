@@ -75,7 +75,7 @@ public final class CausalAttention {
     private final float[] valuesP;   // [kv_head, column panel, key, PANEL]
 
     /**
-     * Packs the keys and values of positions [0, start + n).
+     * Packs the keys and values of positions [0, start + n) when there are 8 queries or more.
      *
      * @param keys   [≥ start + n, kv_heads, d_head]
      * @param values [≥ start + n, kv_heads, d_head]
@@ -94,14 +94,14 @@ public final class CausalAttention {
         keysT = new float[packed ? s.kvHeads() * keyPanels * d * PANEL : 0];
         valuesP = new float[packed ? s.kvHeads() * columnPanels * t * PANEL : 0];
         if (packed) Parallel.forEach(2 * s.kvHeads(), u -> {
-            if (u % 2 == 0) packKeys(keys, u / 2);
-            else packValues(values, u / 2);
+            if (u % 2 == 0) packKeys(u / 2);
+            else packValues(u / 2);
         });
     }
 
     public Shape shape() { return s; }
 
-    private void packKeys(float[] keys, int kv) {
+    private void packKeys(int kv) {
         int d = s.dHead();
         for (int j = 0; j < s.keys(); j++) {
             int src = (j * s.kvHeads() + kv) * d;
@@ -110,7 +110,7 @@ public final class CausalAttention {
         }
     }
 
-    private void packValues(float[] values, int kv) {
+    private void packValues(int kv) {
         int d = s.dHead(), t = s.keys();
         for (int j = 0; j < t; j++) {
             int src = (j * s.kvHeads() + kv) * d;

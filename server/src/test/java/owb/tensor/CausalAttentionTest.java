@@ -51,6 +51,20 @@ class CausalAttentionTest {
         assertArrayEquals(z, attention.mix(att), "the staged pass gives the fused pass's numbers");
     }
 
+    @ParameterizedTest(name = "window {0}")
+    @CsvSource({"0", "8"})
+    void queriesContinuingACacheGetTheWholePromptsNumbersBitForBit(int window) {
+        int heads = 4, kvHeads = 2, dHead = 16, t = 70, split = 13;
+        Random random = new Random(7);
+        float[] q = gaussian(random, t * heads * dHead, 2);
+        float[] keys = gaussian(random, t * kvHeads * dHead, 2);
+        float[] values = gaussian(random, t * kvHeads * dHead, 1);
+        float[] whole = new CausalAttention(keys, values, new CausalAttention.Shape(heads, kvHeads, dHead, t, 0, window)).attend(q);
+        float[] rest = new CausalAttention(keys, values, new CausalAttention.Shape(heads, kvHeads, dHead, t - split, split, window))
+                .attend(java.util.Arrays.copyOfRange(q, split * heads * dHead, q.length));
+        assertArrayEquals(java.util.Arrays.copyOfRange(whole, split * heads * dHead, whole.length), rest);
+    }
+
     @Test
     void expIsWithinTwoUlpOfMathExpAndTheSameInEveryLane() {
         float[] x = new float[4096];
