@@ -25,9 +25,12 @@ class KvCacheTest {
             float[] rest = model.forward(Arrays.copyOfRange(PROMPT, split, PROMPT.length), cache, Hooks.none(), true);
             assertEquals(PROMPT.length, cache.length());
             int vocab = model.config().dVocab();
+            // the whole prompt's matmuls (m = 33) take the outer-product kernels, the parts' (m = 13, 20)
+            // the dot-product ones, so every sum has another order; on these random models that float32
+            // rounding reaches 1.0-1.1e-5 of a logit (mistral, llama3), hence 2e-5
             for (int i = 0; i < rest.length; i++) {
                 float expected = whole[split * vocab + i];
-                assertEquals(expected, rest[i], 1e-5 * Math.max(1, Math.abs(expected)), "logit " + i);
+                assertEquals(expected, rest[i], 2e-5 * Math.max(1, Math.abs(expected)), "logit " + i);
             }
         });
     }
