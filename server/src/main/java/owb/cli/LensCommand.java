@@ -63,11 +63,7 @@ final class LensCommand implements Command, ArgsSpec {
         try (Checkpoint checkpoint = Checkpoints.open(modelPath)) {
             LanguageModel model = ModelLoader.load(checkpoint);
             PromptTokens input = PromptTokens.of(args, checkpoint);
-            PromptTokens.Target target = targetSpec == null ? null : input.target(targetSpec);
-            if (target != null && (target.id() < 0 || target.id() >= model.config().dVocab())) {
-                throw new UsageException("--target " + targetSpec + " is outside the vocabulary (0.."
-                        + (model.config().dVocab() - 1) + ")");
-            }
+            PromptTokens.Target target = targetSpec == null ? null : input.target(targetSpec, model.config().dVocab());
             if (input.tokenizer().tokenizer() == null) {
                 err.println("warning: " + input.tokenizer().reason() + "; token texts are shown as <id>");
             }

@@ -5,6 +5,7 @@ import java.util.OptionalInt;
 import owb.checkpoint.Checkpoint;
 import owb.model.ModelException;
 import owb.probe.AttentionSummary;
+import owb.tokenizer.TokenSpec;
 import owb.tokenizer.Tokenizer;
 
 /** The --prompt / --tokens input of the probe commands, with the model's tokenizer for display. */
@@ -38,23 +39,18 @@ record PromptTokens(int[] ids, RunCommand.TokenTexts texts, RunCommand.Tokenizer
     /** A target token: {@code #ID}, a token string as the vocabulary spells it, or text whose first token is taken. */
     record Target(int id, String note) {}
 
-    Target target(String spec) {
-        if (spec.startsWith("#")) {
-            try {
-                return new Target(Integer.parseInt(spec.substring(1)), null);
-            } catch (NumberFormatException e) {
-                throw new UsageException("--target #ID expects a token id, got '" + spec + "'");
-            }
-        }
-        if (tokenizer.tokenizer() == null) {
+    Target target(String spec, int vocab) {
+        if (tokenizer.tokenizer() == null && !spec.startsWith("#") && !spec.isEmpty()) {
             throw new ModelException(tokenizer.reason() + "; give the target as #ID");
         }
-        OptionalInt exact = tokenizer.tokenizer().tokenId(spec);
-        if (exact.isPresent()) return new Target(exact.getAsInt(), null);
-        int[] encoded = tokenizer.tokenizer().encode(spec, false);
-        if (encoded.length == 0) throw new UsageException("--target '" + spec + "' encodes to no tokens");
-        String note = encoded.length == 1 ? null : "--target " + RunCommand.quote(spec) + " encodes to " + encoded.length
-                + " tokens; using the first, " + encoded[0] + ":" + RunCommand.quote(texts.text(encoded[0]));
-        return new Target(encoded[0], note);
+        TokenSpec token;
+        try {
+            token = TokenSpec.resolve(spec, tokenizer.tokenizer(), vocab, "--target");
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        String note = token.encodedLength() == 1 ? null : "--target " + RunCommand.quote(spec) + " encodes to "
+                + token.encodedLength() + " tokens; using the first, " + token.id() + ":" + RunCommand.quote(texts.text(token.id()));
+        return new Target(token.id(), note);
     }
 }

@@ -2,15 +2,11 @@ package owb.http;
 
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.UnprocessableContentResponse;
-import owb.checkpoint.Checkpoint;
 import owb.model.LanguageModel;
 import owb.model.ModelConfig;
+import owb.tokenizer.TokenSpec;
 import owb.tokenizer.Tokenizer;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.OptionalInt;
 
 /**
  * A model ready to run: its forward pass and, when the checkpoint has one, its tokenizer. The
@@ -55,57 +51,19 @@ record ModelEngine(String modelId, LanguageModel model, Tokenizer tokenizer, Str
      * @param param the query parameter it came in, for messages
      */
     Target target(String spec, String param) {
-        int vocab = config().dVocab();
-        if (spec.isEmpty()) throw new BadRequestResponse(param + " is empty");
-        if (spec.startsWith("#")) {
-            int id;
-            try {
-                id = Integer.parseInt(spec.substring(1));
-            } catch (NumberFormatException e) {
-                throw new BadRequestResponse(param + "=#ID expects a token id, got '" + spec + "'");
-            }
-            if (id < 0 || id >= vocab) {
-                throw new BadRequestResponse(param + " " + spec + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-            }
-            return new Target(id, text(id), null);
-        }
-        if (tokenizer == null) {
+        if (tokenizer == null && !spec.startsWith("#") && !spec.isEmpty()) {
             throw new BadRequestResponse("model '" + modelId + "' has no tokenizer; give " + param + " as #ID");
         }
-        OptionalInt exact = tokenizer.tokenId(spec);
-        int[] encoded = exact.isPresent() ? new int[] {exact.getAsInt()} : tokenizer.encode(spec, false);
-        if (encoded.length == 0) throw new BadRequestResponse(param + " '" + spec + "' encodes to no tokens");
-        int id = encoded[0];
-        if (id >= vocab) throw new BadRequestResponse(param + " '" + spec + "' is token " + id + ", outside the model's vocabulary");
-        String note = encoded.length == 1 ? null : param + " '" + spec + "' encodes to " + encoded.length
-                + " tokens; using the first, " + id + ":'" + text(id) + "'";
-        return new Target(id, text(id), note);
-    }
-
-    /**
-     * The tokenizer beside a checkpoint: the GGUF vocabulary, or tokenizer.json beside the
-     * safetensors weights (only when it lies inside the model's root, like every file the server opens).
-     */
-    static TokenizerOrProblem tokenizer(Checkpoint checkpoint, Path modelRoot) {
+        TokenSpec token;
         try {
-            if (checkpoint.format() == Checkpoint.Format.GGUF) {
-                if (!checkpoint.metadata().containsKey("tokenizer.ggml.model")) {
-                    return new TokenizerOrProblem(null, "the GGUF file has no tokenizer.ggml.* metadata");
-                }
-                return new TokenizerOrProblem(Tokenizer.fromGgufMetadata(checkpoint.metadata()), null);
-            }
-            Path file = checkpoint.files().getFirst().toAbsolutePath().getParent().resolve("tokenizer.json");
-            if (!Files.isRegularFile(file)) return new TokenizerOrProblem(null, "no tokenizer.json beside the weights");
-            if (!file.toRealPath().startsWith(modelRoot)) {
-                return new TokenizerOrProblem(null, "its tokenizer.json lies outside the model root");
-            }
-            return new TokenizerOrProblem(Tokenizer.fromTokenizerJson(file), null);
-        } catch (IOException | RuntimeException e) {
-            return new TokenizerOrProblem(null, "the tokenizer cannot be read: " + ApiRoutes.oneLine(e));
+            token = TokenSpec.resolve(spec, tokenizer, config().dVocab(), param);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse(e.getMessage());
         }
+        String note = token.encodedLength() == 1 ? null : param + " '" + spec + "' encodes to " + token.encodedLength()
+                + " tokens; using the first, " + token.id() + ":'" + text(token.id()) + "'";
+        return new Target(token.id(), text(token.id()), note);
     }
-
-    record TokenizerOrProblem(Tokenizer tokenizer, String problem) {}
 
     @Override
     public void close() {

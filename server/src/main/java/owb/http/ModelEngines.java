@@ -4,6 +4,7 @@ import io.javalin.http.UnprocessableContentResponse;
 import owb.model.LanguageModel;
 import owb.model.ModelException;
 import owb.model.ModelLoader;
+import owb.tokenizer.CheckpointTokenizer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -77,8 +78,8 @@ final class ModelEngines implements AutoCloseable {
         CheckpointCache.Lease lease = registry.open(modelId);
         try {
             LanguageModel model = ModelLoader.load(lease.checkpoint());
-            ModelEngine.TokenizerOrProblem t = ModelEngine.tokenizer(lease.checkpoint(), info.root());
-            String problem = t.problem() == null ? null : registry.withoutRootPaths(t.problem());
+            CheckpointTokenizer t = CheckpointTokenizer.of(lease.checkpoint(), info.root());
+            String problem = t.reason() == null ? null : registry.withoutRootPaths(t.reason());
             return new ModelEngine(modelId, model, t.tokenizer(), problem, lease);
         } catch (ModelException e) {
             lease.close();

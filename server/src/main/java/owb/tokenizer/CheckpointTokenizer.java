@@ -14,6 +14,14 @@ import owb.checkpoint.Checkpoint;
 public record CheckpointTokenizer(Tokenizer tokenizer, String reason) {
 
     public static CheckpointTokenizer of(Checkpoint checkpoint) {
+        return of(checkpoint, null);
+    }
+
+    /**
+     * @param confinedTo when not null, a tokenizer.json whose real path lies outside this folder is
+     *                   not read (the server opens only files under its model roots)
+     */
+    public static CheckpointTokenizer of(Checkpoint checkpoint, Path confinedTo) {
         try {
             if (checkpoint.format() == Checkpoint.Format.GGUF) {
                 if (!checkpoint.metadata().containsKey("tokenizer.ggml.model")) {
@@ -24,6 +32,10 @@ public record CheckpointTokenizer(Tokenizer tokenizer, String reason) {
             Path file = checkpoint.files().getFirst().toAbsolutePath().getParent().resolve("tokenizer.json");
             if (!Files.isRegularFile(file)) {
                 return new CheckpointTokenizer(null, "no tokenizer.json beside " + checkpoint.files().getFirst());
+            }
+            if (confinedTo != null && !file.toRealPath().startsWith(confinedTo)) {
+                return new CheckpointTokenizer(null, "the tokenizer.json beside " + checkpoint.files().getFirst()
+                        + " lies outside the model root");
             }
             return new CheckpointTokenizer(Tokenizer.fromTokenizerJson(file), null);
         } catch (IOException | RuntimeException e) {

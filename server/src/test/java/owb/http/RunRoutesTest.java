@@ -171,21 +171,22 @@ class RunRoutesTest {
         assertEquals(TOKENS.length, lens.get("tokens").size());
         JsonNode rows = lens.get("rows");
         assertEquals(expected.rows().size(), rows.size());
-        // float32 noise only: the run captured the patterns, which takes attention's materialising path
+        // float32 noise only (1e-5): the run captured the patterns, which takes attention's materialising
+        // path, and a cold JVM may still run some kernels in another summation order
 
         for (int i = 0; i < rows.size(); i++) {
             LogitLens.Cell cell = expected.rows().get(i);
             JsonNode row = rows.get(i);
             assertEquals(cell.layer(), row.get("layer").asInt());
             assertEquals(cell.position(), row.get("position").asInt());
-            assertEquals(cell.entropy(), row.get("entropy").asDouble(), 1e-6);
-            assertEquals(cell.klToFinal(), row.get("kl_to_final").asDouble(), 1e-6);
+            assertEquals(cell.entropy(), row.get("entropy").asDouble(), 1e-5);
+            assertEquals(cell.klToFinal(), row.get("kl_to_final").asDouble(), 1e-5);
             assertEquals(cell.targetRank().intValue(), row.get("target_rank").asInt());
-            assertEquals(cell.targetProb(), row.get("target_prob").asDouble(), 1e-6);
+            assertEquals(cell.targetProb(), row.get("target_prob").asDouble(), 1e-5);
             for (int k = 0; k < 3; k++) {
                 assertEquals(cell.top().get(k).id(), row.get("top").get(k).get("id").asInt());
                 assertEquals(cell.top().get(k).text(), row.get("top").get(k).get("text").asText());
-                assertEquals(cell.top().get(k).prob(), row.get("top").get(k).get("prob").asDouble(), 1e-6);
+                assertEquals(cell.top().get(k).prob(), row.get("top").get(k).get("prob").asDouble(), 1e-5);
             }
         }
         JsonNode noTarget = getJson(server, "/api/runs/" + runId + "/lens", 200);
