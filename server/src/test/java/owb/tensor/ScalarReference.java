@@ -10,7 +10,7 @@ import owb.checkpoint.TensorEntry;
  * the block layouts of ggml's ggml-common.h and the dequantize_row_* loops of ggml-quants.c. The
  * vector kernels are tested against these; nothing on a hot path calls them.
  */
-public final class ScalarReference {
+final class ScalarReference {
     private static final ValueLayout.OfShort SHORT_LE = Vectors.SHORT_LE;
     private static final ValueLayout.OfFloat FLOAT_LE = Vectors.FLOAT_LE;
 
