@@ -1,6 +1,5 @@
 package owb.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -53,19 +52,9 @@ final class DiffRoutes {
     /** The body {@code {"base": ID, "derivative": ID, "prompt"?: TEXT}}. */
     record Request(String base, String derivative, String prompt) {
         static Request parse(String body) {
-            JsonNode root;
-            try {
-                root = JSON.readTree(body == null ? "" : body);
-            } catch (JsonProcessingException e) {
-                throw new BadRequestResponse("the body is not JSON: " + e.getOriginalMessage());
-            }
-            if (root == null || !root.isObject()) {
-                throw new BadRequestResponse("the body must be a JSON object {\"base\": ID, \"derivative\": ID, \"prompt\"?: TEXT}");
-            }
-            root.fieldNames().forEachRemaining(f -> {
-                if (!FIELDS.contains(f)) throw new BadRequestResponse("unknown field '" + f + "' (base, derivative, prompt)");
-            });
-            String prompt = optionalText(root, "prompt");
+            JsonNode root = JsonBody.object(body, "{\"base\": ID, \"derivative\": ID, \"prompt\"?: TEXT}", FIELDS,
+                    " (base, derivative, prompt)");
+            String prompt = JsonBody.text(root, "prompt");
             if (prompt != null && prompt.isEmpty()) throw new BadRequestResponse("prompt is empty");
             if (prompt != null && prompt.length() > MAX_PROMPT_CHARS) {
                 throw new BadRequestResponse("prompt is over " + MAX_PROMPT_CHARS + " characters");
@@ -74,16 +63,9 @@ final class DiffRoutes {
         }
 
         private static String requiredText(JsonNode root, String field) {
-            String value = optionalText(root, field);
+            String value = JsonBody.text(root, field);
             if (value == null) throw new BadRequestResponse("'" + field + "' (a model id) is required");
             return value;
-        }
-
-        private static String optionalText(JsonNode root, String field) {
-            JsonNode n = root.get(field);
-            if (n == null || n.isNull()) return null;
-            if (!n.isTextual()) throw new BadRequestResponse("'" + field + "' must be a string");
-            return n.asText();
         }
     }
 

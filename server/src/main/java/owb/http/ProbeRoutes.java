@@ -1,6 +1,5 @@
 package owb.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -79,8 +78,8 @@ final class ProbeRoutes {
             throw new NotFoundResponse("no probe suite '" + name + "' (GET /api/probes lists them)");
         }
         ProbeSuite suite = ProbeSuite.load(probesFolder.resolve(name + ".json"));
-        ObjectNode body = object(ctx.body(), RUN_FIELDS, "{\"model\": ID}");
-        String modelId = registry.model(text(body, "model", true)).id();
+        ObjectNode body = JsonBody.object(ctx.body(), "{\"model\": ID}", RUN_FIELDS, allowed(RUN_FIELDS));
+        String modelId = registry.model(required(body, "model")).id();
         Job job = jobs.start("probe " + name + " " + modelId, id -> Job.onModel(id, Job.Kind.PROBE, modelId), running -> {
             try (ModelEngines.Use use = engines.acquire(modelId)) {
                 ModelEngine engine = use.engine();
@@ -95,13 +94,14 @@ final class ProbeRoutes {
     }
 
     private void patch(Context ctx) throws IOException {
-        ObjectNode body = object(ctx.body(), PATCHING_FIELDS,
-                "{\"model\": ID, \"clean\": TEXT, \"corrupted\": TEXT, \"answer\": TOKEN, \"wrong\": TOKEN, \"kinds\"?: [...]}");
-        String modelId = registry.model(text(body, "model", true)).id();
+        ObjectNode body = JsonBody.object(ctx.body(),
+                "{\"model\": ID, \"clean\": TEXT, \"corrupted\": TEXT, \"answer\": TOKEN, \"wrong\": TOKEN, \"kinds\"?: [...]}",
+                PATCHING_FIELDS, allowed(PATCHING_FIELDS));
+        String modelId = registry.model(required(body, "model")).id();
         String clean = prompt(body, "clean");
         String corrupted = prompt(body, "corrupted");
-        String answer = text(body, "answer", true);
-        String wrong = text(body, "wrong", true);
+        String answer = required(body, "answer");
+        String wrong = required(body, "wrong");
         Set<ActivationPatching.Kind> kinds = kinds(body.get("kinds"));
         String key = "patching " + modelId + " " + JSON.writeValueAsString(body);
         Job job = jobs.start(key, id -> Job.onModel(id, Job.Kind.PATCHING, modelId), running -> {
@@ -152,34 +152,20 @@ final class ProbeRoutes {
         return kinds;
     }
 
-    private static ObjectNode object(String body, Set<String> fields, String shape) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body == null ? "" : body);
-        } catch (JsonProcessingException e) {
-            throw new BadRequestResponse("the body is not JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || !root.isObject()) throw new BadRequestResponse("the body must be a JSON object " + shape);
-        root.fieldNames().forEachRemaining(f -> {
-            if (!fields.contains(f)) throw new BadRequestResponse("unknown field '" + f + "' (" + String.join(", ", fields.stream().sorted().toList()) + ")");
-        });
-        return (ObjectNode) root;
-    }
-
     private static String prompt(JsonNode body, String field) {
-        String text = text(body, field, true);
+        String text = required(body, field);
         if (text.isEmpty()) throw new BadRequestResponse("'" + field + "' is empty");
         if (text.length() > MAX_PROMPT_CHARS) throw new BadRequestResponse("'" + field + "' is over " + MAX_PROMPT_CHARS + " characters");
         return text;
     }
 
-    private static String text(JsonNode body, String field, boolean required) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            if (required) throw new BadRequestResponse("'" + field + "' is required");
-            return null;
-        }
-        if (!n.isTextual()) throw new BadRequestResponse("'" + field + "' must be a string");
-        return n.asText();
+    private static String allowed(Set<String> fields) {
+        return " (" + String.join(", ", fields.stream().sorted().toList()) + ")";
+    }
+
+    private static String required(JsonNode body, String field) {
+        String value = JsonBody.text(body, field);
+        if (value == null) throw new BadRequestResponse("'" + field + "' is required");
+        return value;
     }
 }

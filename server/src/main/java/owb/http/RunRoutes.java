@@ -1,6 +1,5 @@
 package owb.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.config.RoutesConfig;
@@ -17,7 +16,6 @@ import owb.report.Npy;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -149,22 +147,8 @@ final class RunRoutes implements AutoCloseable {
 
     /** The POST body: {model, prompt | tokens, top?, hooks?}; anything else is a 400 with the reason. */
     static RunService.Request request(String body) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new BadRequestResponse("the body is not JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw new BadRequestResponse("the body must be a JSON object {\"model\": ID, \"prompt\": TEXT} or"
-                    + " {\"model\": ID, \"tokens\": [IDS]}");
-        }
-        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-            String field = it.next();
-            if (!REQUEST_FIELDS.contains(field)) {
-                throw new BadRequestResponse("unknown field '" + field + "'; a run takes model, prompt or tokens, top, hooks");
-            }
-        }
+        JsonNode root = JsonBody.object(body, "{\"model\": ID, \"prompt\": TEXT} or {\"model\": ID, \"tokens\": [IDS]}",
+                REQUEST_FIELDS, "; a run takes model, prompt or tokens, top, hooks");
         JsonNode model = root.get("model");
         if (model == null || !model.isTextual()) throw new BadRequestResponse("model is required: a model id from GET /api/models");
         JsonNode prompt = root.get("prompt");
