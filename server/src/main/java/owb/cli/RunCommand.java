@@ -136,14 +136,7 @@ final class RunCommand implements Command, ArgsSpec {
 
     /** A token's text as the tokenizer spells it, or {@code <id>} without one. */
     record TokenTexts(Tokenizer tokenizer) {
-        String text(int id) {
-            if (tokenizer == null) return "<" + id + ">";
-            try {
-                return tokenizer.tokenText(id);
-            } catch (IllegalArgumentException noSuchToken) {
-                return "<" + id + ">";   // embedding rows past the tokenizer's vocabulary
-            }
-        }
+        String text(int id) { return Tokenizer.textOrId(tokenizer, id); }
 
         String decode(int[] ids) {
             if (tokenizer == null) {

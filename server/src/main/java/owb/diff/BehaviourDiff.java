@@ -115,7 +115,7 @@ public final class BehaviourDiff {
             int differing = 0;
             int first = -1;
             for (int id = 0; id < shared; id++) {
-                if (!text(base, id).equals(text(derivative, id))) {
+                if (!Tokenizer.textOrId(base, id).equals(Tokenizer.textOrId(derivative, id))) {
                     if (first < 0) first = id;
                     differing++;
                 }
@@ -124,8 +124,8 @@ public final class BehaviourDiff {
                 throw new IllegalArgumentException(String.format(Locale.ROOT,
                         "the vocabularies differ: token %d is %s in the base and %s in the derivative (%d of %d shared"
                                 + " ids differ), so the same ids are not the same text and a behavioural diff would"
-                                + " compare unrelated tokens", first, quote(text(base, first)),
-                        quote(text(derivative, first)), differing, shared));
+                                + " compare unrelated tokens", first, quote(Tokenizer.textOrId(base, first)),
+                        quote(Tokenizer.textOrId(derivative, first)), differing, shared));
             }
             if (base.vocabSize() != derivative.vocabSize()) {
                 notes.add("the tokenizers have " + base.vocabSize() + " and " + derivative.vocabSize()
@@ -146,11 +146,6 @@ public final class BehaviourDiff {
             String t = textOrNull(base, id);
             if (t == null && derivative != null) t = textOrNull(derivative, id);
             return t == null ? "<" + id + ">" : t;
-        }
-
-        private static String text(Tokenizer t, int id) {
-            String s = textOrNull(t, id);
-            return s == null ? "<" + id + ">" : s;
         }
 
         private static String textOrNull(Tokenizer t, int id) {

@@ -21,14 +21,7 @@ record ModelEngine(String modelId, LanguageModel model, Tokenizer tokenizer, Str
     ModelConfig config() { return model.config(); }
 
     /** A token as its own text (" Paris"), or {@code <id>} without a tokenizer or past its vocabulary. */
-    String text(int id) {
-        if (tokenizer == null) return "<" + id + ">";
-        try {
-            return tokenizer.tokenText(id);
-        } catch (IllegalArgumentException noSuchToken) {
-            return "<" + id + ">";   // embedding rows past the tokenizer's vocabulary
-        }
-    }
+    String text(int id) { return Tokenizer.textOrId(tokenizer, id); }
 
     /** The prompt's token ids, special tokens (BOS) added as the tokenizer does by default. */
     int[] encode(String prompt) {

@@ -19,6 +19,7 @@ import owb.probe.ProbeSuite.LensSpec;
 import owb.probe.ProbeSuite.PatchingPair;
 import owb.probe.ProbeSuite.PatchingSpec;
 import owb.probe.ProbeSuite.ProbeSpec;
+import owb.tokenizer.TokenSpec;
 import owb.tokenizer.Tokenizer;
 
 /**
@@ -361,23 +362,13 @@ public final class ProbeRunner {
             return new Token(ref.id(), text(ref.id()), null);
         }
         if (tokenizer == null) throw new IllegalArgumentException(where + ": text needs the model's tokenizer, which it lacks; give #ID");
-        OptionalInt exact = tokenizer.tokenId(ref.text());
-        if (exact.isPresent()) return new Token(exact.getAsInt(), text(exact.getAsInt()), null);
-        int[] encoded = tokenizer.encode(ref.text(), false);
-        if (encoded.length == 0) throw new IllegalArgumentException(where + ": '" + ref.text() + "' encodes to no tokens");
-        String note = encoded.length == 1 ? null : quote(ref.text()) + " encodes to " + encoded.length + " tokens; using the first, "
-                + encoded[0] + ":" + quote(text(encoded[0]));
-        return new Token(encoded[0], text(encoded[0]), note);
+        TokenSpec t = TokenSpec.fromText(ref.text(), tokenizer, model.config().dVocab(), where + ":");
+        String note = t.encodedLength() == 1 ? null : quote(ref.text()) + " encodes to " + t.encodedLength()
+                + " tokens; using the first, " + t.id() + ":" + quote(text(t.id()));
+        return new Token(t.id(), text(t.id()), note);
     }
 
-    private String text(int id) {
-        if (tokenizer == null) return "<" + id + ">";
-        try {
-            return tokenizer.tokenText(id);
-        } catch (IllegalArgumentException noSuchToken) {
-            return "<" + id + ">";
-        }
-    }
+    private String text(int id) { return Tokenizer.textOrId(tokenizer, id); }
 
     private List<Map<String, Object>> tokenList(int[] ids) {
         List<Map<String, Object>> out = new ArrayList<>();

@@ -33,6 +33,11 @@ public record TokenSpec(int id, int encodedLength) {
             return new TokenSpec(id, 1);
         }
         if (tokenizer == null) throw new IllegalArgumentException(what + " '" + spec + "' needs the model's tokenizer; give it as #ID");
+        return fromText(spec, tokenizer, vocab, what);
+    }
+
+    /** A token named by text only: a vocabulary entry as spelled, else the first token the text encodes to. */
+    public static TokenSpec fromText(String spec, Tokenizer tokenizer, int vocab, String what) {
         OptionalInt exact = tokenizer.tokenId(spec);
         int[] encoded = exact.isPresent() ? new int[] {exact.getAsInt()} : tokenizer.encode(spec, false);
         if (encoded.length == 0) throw new IllegalArgumentException(what + " '" + spec + "' encodes to no tokens");

@@ -32,6 +32,19 @@ public interface Tokenizer {
      */
     String tokenText(int id);
 
+    /**
+     * How token {@code id} reads for display: {@link #tokenText}, or {@code <id>} without a tokenizer
+     * or for an id past its vocabulary (embedding rows it has no token for).
+     */
+    static String textOrId(Tokenizer tokenizer, int id) {
+        if (tokenizer == null) return "<" + id + ">";
+        try {
+            return tokenizer.tokenText(id);
+        } catch (IllegalArgumentException noSuchToken) {
+            return "<" + id + ">";
+        }
+    }
+
     /** The id of a token as the vocabulary spells it (e.g. "ĠParis", "▁Paris", "<|endoftext|>"). */
     OptionalInt tokenId(String token);
 
