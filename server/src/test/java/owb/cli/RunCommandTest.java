@@ -36,20 +36,9 @@ class RunCommandTest {
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    static Path fixturesRoot() {
-        String property = System.getProperty("owb.fixtures");
-        return property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
-    }
+    static Path fixturesRoot() { return GgufFixtures.generatedRoot(); }
 
-    static Path fixture(String model) {
-        Path root = fixturesRoot();
-        Path folder = root.resolve("models").resolve(model);
-        if (!Files.isRegularFile(folder.resolve("model.safetensors"))) {
-            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_model_fixtures.py", "weights",
-                    root.resolve("models").toString()));
-        }
-        return folder;
-    }
+    static Path fixture(String model) { return GgufFixtures.tinyModel(model); }
 
     @Test
     void jsonListsTokensPredictionsPerPositionAndTheGreedyContinuation() throws IOException {

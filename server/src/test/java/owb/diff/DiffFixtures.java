@@ -15,8 +15,7 @@ public final class DiffFixtures {
     private DiffFixtures() {}
 
     public static synchronized Path folder() {
-        String property = System.getProperty("owb.fixtures");
-        Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
+        Path root = GgufFixtures.generatedRoot();
         Path folder = root.resolve("diff");
         if (!Files.isRegularFile(folder.resolve("derivative.q8_0.gguf"))
                 || !Files.isRegularFile(folder.resolve("expected.json"))
@@ -27,16 +26,7 @@ public final class DiffFixtures {
     }
 
     /** A tiny model fixture folder (samples/fixtures/models/README.md), generated when missing. */
-    public static synchronized Path tinyModel(String name) {
-        String property = System.getProperty("owb.fixtures");
-        Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
-        Path models = root.resolve("models");
-        if (!Files.isRegularFile(models.resolve("qwen2/model.safetensors"))) {
-            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_model_fixtures.py", "weights",
-                    models.toString()));
-        }
-        return models.resolve(name);
-    }
+    public static Path tinyModel(String name) { return GgufFixtures.tinyModel(name); }
 
     /**
      * A copy of a model folder in {@code dir} whose F32 tensor {@code tensor} has add·((i mod 7) - 3)
@@ -77,9 +67,7 @@ public final class DiffFixtures {
         org.junit.jupiter.api.Assumptions.assumeTrue(property != null, "-Dowb.smollm2 is not set");
         Path gguf = smollm2Gguf();
         String given = System.getProperty("owb.smollm2.finetune");
-        String fixtures = System.getProperty("owb.fixtures");
-        Path root = fixtures != null ? Path.of(fixtures) : GgufFixtures.repoRoot().resolve("samples/generated");
-        Path folder = given != null ? Path.of(given) : root.resolve("smollm2-diff");
+        Path folder = given != null ? Path.of(given) : GgufFixtures.generatedRoot().resolve("smollm2-diff");
         if (!Files.isRegularFile(folder.resolve("expected.json"))) {
             GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_smollm2_diff.py", gguf.toString(),
                     folder.toString()));

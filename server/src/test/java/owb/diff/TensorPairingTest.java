@@ -80,11 +80,7 @@ class TensorPairingTest {
     /** The tiny GPT-2 fixture against its own F32 GGUF: nothing changed; against its Q8_0 GGUF: quantization noise. */
     @Test
     void gpt2SafetensorsAgainstItsGgufConversions() throws Exception {
-        String fixtures = System.getProperty("owb.fixtures");
-        Path dir = (fixtures != null ? Path.of(fixtures) : owb.testing.GgufFixtures.repoRoot().resolve("samples/generated"))
-                .resolve("models/gpt2");
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(dir.resolve("model-q8_0.gguf")),
-                "no generated fixtures: run samples/make_fixtures.py");
+        Path dir = DiffFixtures.tinyModel("gpt2");
         try (Checkpoint hf = owb.checkpoint.Checkpoints.open(dir);
              Checkpoint f32 = owb.checkpoint.Checkpoints.open(dir.resolve("model-f32.gguf"));
              Checkpoint q8 = owb.checkpoint.Checkpoints.open(dir.resolve("model-q8_0.gguf"))) {

@@ -21,16 +21,7 @@ final class RunFixtures {
     private RunFixtures() {}
 
     /** The fixture model folder {@code name} (config.json, model.safetensors, ...). */
-    static synchronized Path fixture(String name) {
-        String property = System.getProperty("owb.fixtures");
-        Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
-        Path models = root.resolve("models");
-        if (!Files.isRegularFile(models.resolve("qwen2/model.safetensors"))) {
-            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_model_fixtures.py", "weights",
-                    models.toString()));
-        }
-        return models.resolve(name);
-    }
+    static Path fixture(String name) { return GgufFixtures.tinyModel(name); }
 
     /** Copies a fixture's config.json and model.safetensors into {@code folder}; adds a tokenizer when asked. */
     static Path copy(String name, Path folder, boolean withTokenizer) throws IOException {

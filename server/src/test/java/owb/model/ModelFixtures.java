@@ -2,7 +2,6 @@ package owb.model;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -25,16 +24,7 @@ final class ModelFixtures {
     static final List<String> MODELS = List.of("gpt2", "llama", "llama-gqa", "llama3", "llama-tied", "mistral",
             "qwen2", "llama-bf16", "llama-f16");
 
-    static synchronized Path models() {
-        String property = System.getProperty("owb.fixtures");
-        Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
-        Path models = root.resolve("models");
-        if (!Files.isRegularFile(models.resolve("qwen2/model.safetensors"))) {
-            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_model_fixtures.py", "weights",
-                    models.toString()));
-        }
-        return models;
-    }
+    static Path models() { return GgufFixtures.tinyModels(); }
 
     static Path model(String name) { return models().resolve(name); }
 

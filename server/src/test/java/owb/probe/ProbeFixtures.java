@@ -2,10 +2,8 @@ package owb.probe;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import owb.checkpoint.Checkpoint;
@@ -18,16 +16,7 @@ import owb.testing.GgufFixtures;
 final class ProbeFixtures {
     private ProbeFixtures() {}
 
-    static synchronized Path model(String name) {
-        String property = System.getProperty("owb.fixtures");
-        Path root = property != null ? Path.of(property) : GgufFixtures.repoRoot().resolve("samples/generated");
-        Path models = root.resolve("models");
-        if (!Files.isRegularFile(models.resolve("qwen2/model.safetensors"))) {
-            GgufFixtures.run(List.of(GgufFixtures.python(), "samples/make_model_fixtures.py", "weights",
-                    models.toString()));
-        }
-        return models.resolve(name);
-    }
+    static Path model(String name) { return GgufFixtures.tinyModel(name); }
 
     /** Every tensor of an expected*.safetensors file, as floats (token ids too: they are small). */
     static Map<String, float[]> expected(Path file) {

@@ -2,6 +2,7 @@ package owb.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import owb.testing.GgufFixtures;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
@@ -26,8 +27,7 @@ final class TokenizerFixtures {
     static synchronized Path folder() throws IOException, InterruptedException {
         if (folder != null) return folder;
         Path root = repositoryRoot();
-        String property = System.getProperty("owb.fixtures");
-        Path fixtures = property != null ? Path.of(property) : root.resolve("samples/generated");
+        Path fixtures = GgufFixtures.generatedRoot();
         Path tokenizer = fixtures.resolve("tokenizer");
         if (!Files.isRegularFile(tokenizer.resolve("expected.json"))) {
             String python = System.getProperty("owb.python", root.resolve(".venv/bin/python").toString());
