@@ -1,5 +1,7 @@
 package owb.diff;
 
+import java.lang.ref.SoftReference;
+
 import owb.checkpoint.TensorEntry;
 import owb.tensor.TensorReader;
 
@@ -23,7 +25,12 @@ public final class TensorView {
     private final boolean transposed;
     private final long rows;
     private final long rowLength;
-    private float[] decoded; // a transposed view's stored values, decoded on first read
+    /**
+     * A transposed view's stored values, decoded on first read. Softly held: a diff report keeps its
+     * views, and every Conv1D matrix of a large GPT-2 decoded at once would not fit; the GC may drop
+     * a copy between reads, and the next read decodes it again.
+     */
+    private SoftReference<float[]> decoded = new SoftReference<>(null);
 
     public TensorView(TensorEntry entry, int rotaryHeads) {
         this(entry, rotaryHeads, false);
@@ -103,8 +110,12 @@ public final class TensorView {
     }
 
     private synchronized float[] decoded() {
-        if (decoded == null) decoded = TensorReader.readAll(entry);
-        return decoded;
+        float[] values = decoded.get();
+        if (values == null) {
+            values = TensorReader.readAll(entry);
+            decoded = new SoftReference<>(values);
+        }
+        return values;
     }
 
     /** The stored (GGUF) row holding canonical row {@code row}: within a head of size d, Hugging
