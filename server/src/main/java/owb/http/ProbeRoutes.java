@@ -133,9 +133,9 @@ final class ProbeRoutes {
     }
 
     private static JsonNode texts(ModelEngine engine, int[] tokens) {
-        var array = JSON.createArrayNode();
-        for (int t : tokens) array.addObject().put("id", t).put("text", engine.text(t));
-        return array;
+        List<RunJson.TokenJson> out = new ArrayList<>();
+        for (int t : tokens) out.add(new RunJson.TokenJson(t, engine.text(t)));
+        return JSON.valueToTree(out);
     }
 
     private static Set<ActivationPatching.Kind> kinds(JsonNode node) {
