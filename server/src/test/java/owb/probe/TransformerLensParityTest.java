@@ -47,7 +47,6 @@ class TransformerLensParityTest {
         return out;
     }
 
-    static LanguageModel load(Checkpoint checkpoint) { return ModelLoader.load(checkpoint); }
 
     @ParameterizedTest
     @ValueSource(strings = {"gpt2", "llama", "llama-gqa"})
@@ -55,7 +54,7 @@ class TransformerLensParityTest {
         JsonNode ref = reference(name);
         int[] tokens = ints(ref.get("tokens"));
         try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model(name).resolve("model.safetensors"))) {
-            LanguageModel model = load(checkpoint);
+            LanguageModel model = ModelLoader.load(checkpoint);
             Hooks hooks = new Hooks().capture("blocks.*.attn.hook_pattern");
             model.forward(tokens, hooks);
             JsonNode patterns = ref.get("patterns");
@@ -83,7 +82,7 @@ class TransformerLensParityTest {
         int answer = ref.get("answer").asInt();
         JsonNode lens = ref.get("lens");
         try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model(name).resolve("model.safetensors"))) {
-            LanguageModel model = load(checkpoint);
+            LanguageModel model = ModelLoader.load(checkpoint);
             LogitLens.Result ours = LogitLens.run(model, tokens, 1, OptionalInt.of(answer), id -> "<" + id + ">");
             for (int layer = 0; layer <= model.config().nLayers(); layer++) {
                 for (int p = 0; p < tokens.length; p++) {
@@ -105,7 +104,7 @@ class TransformerLensParityTest {
         int[] tokens = ints(ref.get("tokens"));
         int last = tokens.length - 1;
         try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model(name).resolve("model.safetensors"))) {
-            LanguageModel model = load(checkpoint);
+            LanguageModel model = ModelLoader.load(checkpoint);
             DirectLogitAttribution.Result dla = DirectLogitAttribution.run(model, tokens, last,
                     ref.get("answer").asInt(), OptionalInt.of(ref.get("wrong").asInt()));
             assertEquals(ref.get("clean_metric").asDouble(), dla.logit(), LOGIT_TOLERANCE, name + " logit difference");
@@ -134,7 +133,7 @@ class TransformerLensParityTest {
         ActivationPatching.Pair pair = new ActivationPatching.Pair(ints(ref.get("tokens")), ints(ref.get("corrupted")),
                 ref.get("answer").asInt(), ref.get("wrong").asInt());
         try (Checkpoint checkpoint = Checkpoints.open(ProbeFixtures.model(name).resolve("model.safetensors"))) {
-            ActivationPatching.Result ours = ActivationPatching.run(load(checkpoint), pair);
+            ActivationPatching.Result ours = ActivationPatching.run(ModelLoader.load(checkpoint), pair);
             double clean = ref.get("clean_metric").asDouble();
             double corrupted = ref.get("corrupted_metric").asDouble();
             assertEquals(clean, ours.cleanDiff(), LOGIT_TOLERANCE, name + " clean logit difference");
