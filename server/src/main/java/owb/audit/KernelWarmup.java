@@ -203,7 +203,7 @@ final class KernelWarmup {
         private final float[] values = new float[N];
         private final MemorySegment floats;
         private final MemorySegment halves;
-        /** The audit's own mapped data when there is some, else the heap arrays again. */
+        /** The audit's own mapped data when there is some, else the off-heap copies again. */
         private final MemorySegment mapped;
         private final int[] halfWords = new int[N / 2];
         private final MemorySegment halfView = MemorySegment.ofArray(halfWords);
@@ -227,8 +227,11 @@ final class KernelWarmup {
                 bits[i] = Float.floatToFloat16(values[i]);
             }
             values[N - 1] = Float.NaN;
-            floats = MemorySegment.ofArray(values);
-            halves = MemorySegment.ofArray(bits);
+            // off-heap, as BlockScratch hands blocks to the vector kernels
+            floats = Arena.ofAuto().allocate(4L * N, 64);
+            MemorySegment.copy(values, 0, floats, VectorKernels.FLOAT_LE, 0, N);
+            halves = Arena.ofAuto().allocate(2L * N, 64);
+            MemorySegment.copy(bits, 0, halves, VectorKernels.SHORT_LE, 0, N);
             MemorySegment.copy(halves, VectorKernels.INT_LE, 0, halfWords, 0, N / 2);
             MemorySegment.copy(floats, VectorKernels.LONG_LE, 0, rawLongs, 0, N / 2);
             thresholds = VectorKernels.vectorBinning() ? VectorKernels.thresholdTable(edges) : null;
@@ -247,7 +250,7 @@ final class KernelWarmup {
             mappedThresholds = mappedEdges != null ? VectorKernels.thresholdTable(mappedEdges) : null;
         }
 
-        /** Runs {@code k}'s vector form on n values, on heap and mapped memory by turns, as real audits do. */
+        /** Runs {@code k}'s vector form on n values, on off-heap and mapped memory by turns, as real audits do. */
         void vector(Kernel k, int n) {
             calls++;
             boolean onMapped = (calls & 1) == 0;

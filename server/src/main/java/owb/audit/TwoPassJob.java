@@ -63,6 +63,7 @@ final class TwoPassJob extends TensorJob {
             if (!fused) hash(c, start + done, count, vectorHash, s);
             load(start + done, count, s, !vectorScan && !fused);
             if (stats == null) stats = new VectorKernels.BlockStats(pilotMean(s, count));
+            if (fused || vectorScan) s.forVectors(count);
             boolean allFinite;
             if (fused) {
                 allFinite = VectorKernels.hashAndScanBlock(s.segment, s.offset, count, stats, s.lanes, start + done, s.hash);
@@ -131,6 +132,7 @@ final class TwoPassJob extends TensorJob {
                 replaced += VectorKernels.replaceNonFinite(s.floats, count, range.min);
             }
             if (vector) {
+                s.forVectors(count);
                 VectorKernels.countBinPairs(s.segment, s.offset, count, edges, thresholds, s.pairIndex, s.pairCounts);
             } else if (edges.fastPath) {
                 ScalarKernels.countBins(s.floats, count, edges, s.pairCounts);

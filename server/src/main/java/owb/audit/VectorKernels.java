@@ -226,8 +226,8 @@ final class VectorKernels {
      * Pass 2: counts the block's values into {@code pairCounts}, two at a time: the bins of lane j
      * of two consecutive vectors make one slot {@code a * 64 + b}, which halves the scalar
      * increments, the one part of a histogram that does not vectorise. Slot indices go through
-     * {@code pairIndex} (at least n/2 long) before being counted: counting straight from a
-     * just-stored vector stalls on store forwarding.
+     * {@code pairIndex} (at least n/2 long) before being counted, two steps behind the vector
+     * work: counting straight from a just-stored vector stalls on store forwarding.
      *
      * <p>A bin is found as {@code j = trunc((x - min) * scale - slack)}, which is the bin or one
      * below it (see {@link BinEdges}), then one compare with threshold j, looked up lane-wise in
@@ -256,10 +256,15 @@ final class VectorKernels {
                     .reinterpretAsFloats();
             IntVector binA = ja.add(1, a.compare(VectorOperators.GE, nextA).cast(I));
             IntVector binB = jb.add(1, b.compare(VectorOperators.GE, nextB).cast(I));
+            if (pairs >= 2 * LANES) {
+                // count the slots of the step before last while this step's vector work runs: the
+                // scalar increments and the vector arithmetic use different ports, so they overlap
+                for (int p = pairs - 2 * LANES; p < pairs - LANES; p++) pairCounts[pairIndex[p]]++;
+            }
             binA.lanewise(VectorOperators.LSHL, 6).or(binB).intoArray(pairIndex, pairs);
             pairs += LANES;
         }
-        for (int p = 0; p < pairs; p++) pairCounts[pairIndex[p]]++;
+        for (int p = Math.max(0, pairs - 2 * LANES); p < pairs; p++) pairCounts[pairIndex[p]]++;
         int singles = Histogram.BINS * Histogram.BINS;
         for (; i < n; i++) pairCounts[singles + binScalar(src.get(FLOAT_LE, offset + 4L * i), edges)]++;
     }
