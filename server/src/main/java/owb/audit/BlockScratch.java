@@ -23,8 +23,6 @@ final class BlockScratch {
     private final MemorySegment offHeap = Arena.ofAuto().allocate(4L * BLOCK, 64);
     /** A block of 16-bit values as little-endian ints, two values each. */
     final int[] halves = new int[BLOCK / 2 + 1];
-    /** The same ints as bytes (little-endian on every platform the Vector API runs on). */
-    final MemorySegment halvesView = MemorySegment.ofArray(halves);
     final long[] rawLongs = new long[RAW_LONGS];
     final int[] pairIndex = new int[BLOCK / 2];
     final int[] pairCounts = new int[VectorKernels.PAIR_SLOTS];

@@ -206,7 +206,6 @@ final class KernelWarmup {
         /** The audit's own mapped data when there is some, else the off-heap copies again. */
         private final MemorySegment mapped;
         private final int[] halfWords = new int[N / 2];
-        private final MemorySegment halfView = MemorySegment.ofArray(halfWords);
         private final long[] rawLongs = new long[N / 2 + 1];
         private final float[] decoded = new float[N];
         private final BinEdges edges = new BinEdges(-0.02f, 0.02f);
@@ -260,8 +259,8 @@ final class KernelWarmup {
             long at = (calls & 63) == 0 ? 4L * (N - n) : 0;
             if (onMapped && mapped != floats) at = mappedOffset(calls % 17);
             switch (k) {
-                // hashes run on mapped data and on the int[] copies of 16-bit blocks
-                case HASH -> VectorKernels.hashBytes(onMapped ? mapped : halfView, onMapped ? at : 0, 2L * n, 0);
+                // hashes run on mapped data (and on the off-heap copy where there is none)
+                case HASH -> VectorKernels.hashBytes(onMapped ? mapped : halves, onMapped ? at : 0, 2L * n, 0);
                 case SCAN -> VectorKernels.scanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes);
                 case HASH_AND_SCAN -> VectorKernels.hashAndScanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes, 0, hash);
                 case BINS -> {

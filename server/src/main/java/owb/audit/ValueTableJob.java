@@ -3,6 +3,8 @@ package owb.audit;
 import owb.checkpoint.DType;
 import owb.checkpoint.TensorEntry;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Statistics of a large F16 or BF16 tensor in one pass: count every 16-bit pattern, then compute
  * everything from the 65536 counts, each value decoded once. Moments come out exact up to the
@@ -35,21 +37,17 @@ final class ValueTableJob extends TensorJob {
     void pass1(int c) {
         int[] table = TABLE.get();
         BlockScratch s = BlockScratch.get();
+        MemorySegment data = tensor.data();
         long start = chunkStart(c);
         int n = chunkCount(c);
         boolean vector = KernelWarmup.ready(KernelWarmup.Kernel.HASH);
         for (int done = 0; done < n; done += BlockScratch.BLOCK) {
             int count = Math.min(BlockScratch.BLOCK, n - done);
             long first = start + done;
-            if (vector) {
-                // one read of the data: copy the block, then hash the copy while it is in L1
-                s.copyHalves(tensor.data(), 2 * first, count);
-                addHash(c, VectorKernels.hashBytes(s.halvesView, 0, 2L * count, first));
-            } else {
-                hash(c, first, count, false, s);
-                s.copyHalves(tensor.data(), 2 * first, count);
-            }
-            countValues(s.halves, count, table);
+            // hash the block where it lies, then count it while it is in L1: copying it to the heap
+            // first, and hashing the copy, took as long as the counting
+            hash(c, first, count, vector, s);
+            countValues(data, 2 * first, count, table);
         }
         synchronized (this) {
             if (total == null) total = new long[PATTERNS];
@@ -58,14 +56,14 @@ final class ValueTableJob extends TensorJob {
         java.util.Arrays.fill(table, 0);
     }
 
-    /** {@code table[bits]++} for {@code n} 16-bit values held two to an int. */
-    private static void countValues(int[] halves, int n, int[] table) {
+    /** {@code table[bits]++} for {@code n} 16-bit values at {@code offset}, read two to an int. */
+    private static void countValues(MemorySegment data, long offset, int n, int[] table) {
         for (int i = 0; i < n / 2; i++) {
-            int w = halves[i];
+            int w = data.get(VectorKernels.INT_LE, offset + 4L * i);
             table[w & 0xffff]++;
             table[w >>> 16]++;
         }
-        if (n % 2 == 1) table[halves[n / 2] & 0xffff]++;
+        if (n % 2 == 1) table[data.get(VectorKernels.SHORT_LE, offset + 4L * (n / 2)) & 0xffff]++;
     }
 
     @Override
