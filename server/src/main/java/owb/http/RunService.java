@@ -23,6 +23,9 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -66,6 +69,8 @@ final class RunService implements AutoCloseable {
     private final RunCache runs;
     private final ComputeGate gate;
     private final AtomicLong lensReadings = new AtomicLong();
+    /** Lens readings under way, by run and parameters: identical requests share one. */
+    private final ConcurrentHashMap<String, CompletableFuture<byte[]>> lensInFlight = new ConcurrentHashMap<>();
 
     RunService(ModelRegistry registry, ModelEngines engines, RunCache runs, ComputeGate gate) {
         this.registry = registry;
@@ -134,15 +139,44 @@ final class RunService implements AutoCloseable {
     /**
      * The lens document ({@link RunJson#lens}) as JSON, read once per (run, top, target) and kept
      * with the run in the run cache, so that asking again (the UI switching colour modes, a reload)
-     * costs nothing. Two identical requests at once may both read it; they get the same bytes.
+     * costs nothing. Identical requests that arrive while it is being read wait for that reading
+     * instead of starting their own (a reading takes seconds on a long prompt).
      */
     byte[] lensJson(Run run, int top, String targetSpec) throws IOException, InterruptedException {
         String key = "lens top=" + top + (targetSpec == null ? "" : " target=" + targetSpec);
         byte[] kept = runs.derived(run.id(), key);
         if (kept != null) return kept;
-        byte[] json = JSON.writeValueAsBytes(RunJson.lens(run, lens(run, top, targetSpec)));
-        runs.keep(run.id(), key, json);
-        return json;
+        String flightKey = run.id() + " " + key;
+        CompletableFuture<byte[]> mine = new CompletableFuture<>();
+        CompletableFuture<byte[]> running = lensInFlight.putIfAbsent(flightKey, mine);
+        if (running != null) return awaitReading(running);
+        try {
+            kept = runs.derived(run.id(), key);   // a reading that ended between the first look and now
+            byte[] json = kept != null ? kept : JSON.writeValueAsBytes(RunJson.lens(run, lens(run, top, targetSpec)));
+            if (kept == null) runs.keep(run.id(), key, json);
+            mine.complete(json);
+            return json;
+        } catch (Throwable t) {
+            mine.completeExceptionally(t);
+            throw t;
+        } finally {
+            lensInFlight.remove(flightKey, mine);
+        }
+    }
+
+    /** The result of another request's lens reading, or its failure as that request saw it. */
+    private static byte[] awaitReading(CompletableFuture<byte[]> reading) throws IOException, InterruptedException {
+        try {
+            return reading.get();
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case InterruptedException interrupted -> throw interrupted;
+                case RuntimeException runtime -> throw runtime;
+                case Error error -> throw error;
+                default -> throw new IllegalStateException(e.getCause());
+            }
+        }
     }
 
     /** Lens readings computed so far (not those served from the run cache): for tests. */

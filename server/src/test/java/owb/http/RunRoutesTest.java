@@ -215,6 +215,36 @@ class RunRoutesTest {
     }
 
     @Test
+    void identicalLensRequestsArrivingTogetherShareOneReading() throws Exception {
+        String runId = createRun(server, Map.of("model", llama, "tokens", ids(TOKENS))).get("run_id").asText();
+        RunService service = server.runService();
+        URI lens = uri(server, "/api/runs/" + runId + "/lens?top=3");
+        long before = service.lensReadings();
+        List<ComputeGate.Permit> held = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        try {
+            // with every compute permit held, the first request's reading waits at the gate, so the
+            // others arrive while it is under way
+            for (int i = 0; i < RunRoutes.COMPUTE_PERMITS; i++) held.add(service.gate().enter("test"));
+            for (int i = 0; i < 3; i++) {
+                responses.add(HTTP.sendAsync(HttpRequest.newBuilder(lens).timeout(Duration.ofSeconds(60)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            Thread.sleep(RunRoutes.COMPUTE_WAIT_MILLIS / 4);
+        } finally {
+            held.forEach(ComputeGate.Permit::close);
+        }
+        String body = null;
+        for (var response : responses) {
+            HttpResponse<String> r = response.get();
+            assertEquals(200, r.statusCode(), r.body());
+            if (body == null) body = r.body();
+            assertEquals(body, r.body());
+        }
+        assertEquals(before + 1, service.lensReadings(), "three identical requests, one reading");
+    }
+
+    @Test
     void aTargetGivenAsTextIsItsFirstTokenWithANote() throws Exception {
         String runId = createRun(server, Map.of("model", llama, "tokens", ids(TOKENS))).get("run_id").asText();
         JsonNode one = getJson(server, "/api/runs/" + runId + "/lens?target=" + enc(" a"), 200).get("target");
