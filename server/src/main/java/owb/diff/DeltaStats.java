@@ -13,6 +13,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import owb.checkpoint.DType;
+import owb.tensor.LaneSum;
 
 /**
  * How far a derivative tensor moved from its base, from one streaming pass over both, chunks in
@@ -157,9 +158,9 @@ public record DeltaStats(long elements, double normBase, double normDerivative, 
             beyond = beyond.add(one, abs.compare(VectorOperators.GT, vb.abs().max(one).mul(TOLERANCE)));
             flips = flips.add(one, vb.mul(vd).compare(VectorOperators.LT, 0f));
         }
-        float bb = sbb.reduceLanes(VectorOperators.ADD), dd = sdd.reduceLanes(VectorOperators.ADD),
-                xx = sxx.reduceLanes(VectorOperators.ADD), bd = sbd.reduceLanes(VectorOperators.ADD),
-                sa = sabs.reduceLanes(VectorOperators.ADD), mx = vmax.reduceLanes(VectorOperators.MAX);
+        float bb = LaneSum.of(sbb), dd = LaneSum.of(sdd),
+                xx = LaneSum.of(sxx), bd = LaneSum.of(sbd),
+                sa = LaneSum.of(sabs), mx = vmax.reduceLanes(VectorOperators.MAX);
         long nChanged = (long) changed.reduceLanes(VectorOperators.ADD);
         long nBeyond = (long) beyond.reduceLanes(VectorOperators.ADD);
         long nFlips = (long) flips.reduceLanes(VectorOperators.ADD);
@@ -208,9 +209,9 @@ public record DeltaStats(long elements, double normBase, double normDerivative, 
             beyond = beyond.add(one, abs.compare(VectorOperators.GT, vb.abs().max(one).mul(TOLERANCE)));
             flips = flips.add(one, vb.mul(vd).compare(VectorOperators.LT, 0f));
         }
-        float bb = sbb.reduceLanes(VectorOperators.ADD), dd = sdd.reduceLanes(VectorOperators.ADD),
-                xx = sxx.reduceLanes(VectorOperators.ADD), bd = sbd.reduceLanes(VectorOperators.ADD),
-                sa = sabs.reduceLanes(VectorOperators.ADD), mx = vmax.reduceLanes(VectorOperators.MAX);
+        float bb = LaneSum.of(sbb), dd = LaneSum.of(sdd),
+                xx = LaneSum.of(sxx), bd = LaneSum.of(sbd),
+                sa = LaneSum.of(sabs), mx = vmax.reduceLanes(VectorOperators.MAX);
         long nChanged = (long) changed.reduceLanes(VectorOperators.ADD);
         long nBeyond = (long) beyond.reduceLanes(VectorOperators.ADD);
         long nFlips = (long) flips.reduceLanes(VectorOperators.ADD);

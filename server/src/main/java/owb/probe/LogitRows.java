@@ -8,6 +8,9 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import owb.tensor.Exp;
+import owb.tensor.LaneSum;
+
 /**
  * The logit lens's statistics of one row of logits x [vocab] with the Vector API, one exp per
  * element: with m = max x, S = Σ e^{x−m} and T = Σ e^{x−m}·(x−m),
@@ -36,12 +39,12 @@ final class LogitRows {
             int i = block;
             for (int upper = block + F.loopBound(end - block); i < upper; i += F.length()) {
                 FloatVector c = FloatVector.fromArray(F, x, from + i).sub(m);
-                FloatVector e = c.lanewise(VectorOperators.EXP);
+                FloatVector e = Exp.exp(c);
                 sAcc = sAcc.add(e);
                 tAcc = e.fma(c, tAcc);
             }
-            s += sAcc.reduceLanes(VectorOperators.ADD);
-            t += tAcc.reduceLanes(VectorOperators.ADD);
+            s += LaneSum.of(sAcc);
+            t += LaneSum.of(tAcc);
             for (; i < end; i++) {
                 double c = x[from + i] - max;
                 double e = Math.exp(c);
@@ -57,7 +60,7 @@ final class LogitRows {
         FloatVector z = FloatVector.broadcast(F, (float) logZ);
         int i = 0;
         for (int upper = F.loopBound(vocab); i < upper; i += F.length()) {
-            FloatVector.fromArray(F, x, from + i).sub(z).lanewise(VectorOperators.EXP).intoArray(out, i);
+            Exp.exp(FloatVector.fromArray(F, x, from + i).sub(z)).intoArray(out, i);
         }
         for (; i < vocab; i++) out[i] = (float) Math.exp(x[from + i] - logZ);
     }
@@ -78,7 +81,7 @@ final class LogitRows {
                 FloatVector d = FloatVector.fromArray(F, xp, fromP + i).sub(FloatVector.fromArray(F, x, from + i));
                 acc = FloatVector.fromArray(F, p, i).fma(d, acc);
             }
-            sum += acc.reduceLanes(VectorOperators.ADD);
+            sum += LaneSum.of(acc);
             for (; i < end; i++) sum += p[i] * ((double) xp[fromP + i] - x[from + i]);
         }
         return Math.max(0, sum - logZp + logZ);

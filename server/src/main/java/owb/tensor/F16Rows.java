@@ -49,7 +49,7 @@ final class F16Rows extends WeightRows {
         for (int bound = F.loopBound(k); kk < bound; kk += L) {
             acc0 = load(base, kk).fma(FloatVector.fromArray(F, x, xOff + kk), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.of(acc0.add(acc1));
         for (; kk < k; kk++) {
             sum += Float.float16ToFloat(data.get(SHORT_LE, base + (long) kk * Short.BYTES)) * x[xOff + kk];
         }

@@ -39,7 +39,7 @@ final class F32Rows extends WeightRows {
         for (int bound = F.loopBound(k); kk < bound; kk += L) {
             acc0 = load(base, kk).fma(FloatVector.fromArray(F, x, xOff + kk), acc0);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.of(acc0.add(acc1).add(acc2.add(acc3)));
         for (; kk < k; kk++) sum += data.get(FLOAT_LE, base + (long) kk * Float.BYTES) * x[xOff + kk];
         return sum;
     }
@@ -74,7 +74,7 @@ final class F32Rows extends WeightRows {
 
     /** Reduces a row's accumulator and adds the K tail [kv, k) and the bias. */
     private float finish(FloatVector acc, long rowBase, int kv, float[] x, float[] bias, int row) {
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.of(acc);
         for (int kk = kv; kk < cols(); kk++) sum += data.get(FLOAT_LE, rowBase + (long) kk * Float.BYTES) * x[kk];
         return bias == null ? sum : sum + bias[row];
     }

@@ -247,7 +247,7 @@ final class GemmKernels {
     /** Reduces one accumulator, adds the scalar K tail [kv, k) and the bias, stores y[yIndex]. */
     private static void finish(FloatVector acc, float[] x, int xOff, float[] w, int wOff, int kv, int k,
                                float[] bias, int biasIndex, float[] y, int yIndex) {
-        float sum = acc.reduceLanes(VectorOperators.ADD) + scalarDot(x, xOff, w, wOff, kv, k);
+        float sum = LaneSum.of(acc) + scalarDot(x, xOff, w, wOff, kv, k);
         y[yIndex] = bias == null ? sum : sum + bias[biasIndex];
     }
 
@@ -265,7 +265,7 @@ final class GemmKernels {
         for (; kk < kv; kk += L) {
             c0 = FloatVector.fromArray(F, x, xOff + kk).fma(FloatVector.fromArray(F, w, wOff + kk), c0);
         }
-        return c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD) + scalarDot(x, xOff, w, wOff, kv, k);
+        return LaneSum.of(c0.add(c1).add(c2.add(c3))) + scalarDot(x, xOff, w, wOff, kv, k);
     }
 
     /** The K tail that does not fill a vector: elements [from, k). */

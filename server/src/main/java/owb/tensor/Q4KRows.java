@@ -92,7 +92,7 @@ final class Q4KRows extends WeightRows {
                         + min(scales0to7, scales8to11, j + 1) * xSums[sub + 1]);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minTerms;
+        return LaneSum.of(acc) - minTerms;
     }
 
     /** sum(x) over each 32-value sub-block of x[xOff .. xOff + k). */
@@ -101,7 +101,7 @@ final class Q4KRows extends WeightRows {
         for (int s = 0; s < sums.length; s++) {
             FloatVector sum = FloatVector.zero(F);
             for (int c = 0; c < SUB; c += L) sum = sum.add(FloatVector.fromArray(F, x, xOff + SUB * s + c));
-            sums[s] = sum.reduceLanes(VectorOperators.ADD);
+            sums[s] = LaneSum.of(sum);
         }
         return sums;
     }

@@ -78,7 +78,7 @@ final class Q4_1Rows extends WeightRows {
             acc = qx.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SHORT_LE, block))), acc);
             minTerms += Float.float16ToFloat(data.get(SHORT_LE, block + 2)) * xSums[b];
         }
-        return acc.reduceLanes(VectorOperators.ADD) + minTerms;
+        return LaneSum.of(acc) + minTerms;
     }
 
     /** sum(x) over each 32-value block of x[xOff .. xOff + k). */
@@ -87,7 +87,7 @@ final class Q4_1Rows extends WeightRows {
         for (int s = 0; s < sums.length; s++) {
             FloatVector sum = FloatVector.zero(F);
             for (int c = 0; c < BLOCK; c += L) sum = sum.add(FloatVector.fromArray(F, x, xOff + BLOCK * s + c));
-            sums[s] = sum.reduceLanes(VectorOperators.ADD);
+            sums[s] = LaneSum.of(sum);
         }
         return sums;
     }

@@ -94,7 +94,7 @@ final class Q6KRows extends WeightRows {
                 }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return LaneSum.of(acc0.add(acc1));
     }
 
     private void decodeBlock(long block, byte[] quants, float[] out, int o) {

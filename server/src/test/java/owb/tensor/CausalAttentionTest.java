@@ -72,9 +72,9 @@ class CausalAttentionTest {
         x[1] = -0f;
         x[2] = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < x.length; i += Vectors.L) {
-            float[] lanes = CausalAttention.exp(FloatVector.fromArray(Vectors.F, x, i)).toArray();
+            float[] lanes = Exp.exp(FloatVector.fromArray(Vectors.F, x, i)).toArray();
             for (int l = 0; l < lanes.length; l++) {
-                float scalar = CausalAttention.exp(x[i + l]);
+                float scalar = Exp.exp(x[i + l]);
                 assertEquals(scalar, lanes[l], "lane " + l + " of exp(" + x[i + l] + ")");
                 double exact = Math.exp(x[i + l]);
                 double tolerance = x[i + l] < -87 ? 2e-38 : 2 * Math.ulp((float) exact);
