@@ -13,11 +13,9 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -120,8 +118,8 @@ public final class AuditBenchmark {
             log.printf(Locale.ROOT, "  numpy run %d: %.3f GB/s, %.3f GB/s per core, over %d bytes%n", r + 1, numpy[r],
                     numpyPerCore[r], numpyBytes);
         }
-        return new KernelRow(f.dtype(), f.path(), f.tensorBytes(), median(gbps), median(perCore), median(numpy),
-                median(numpyPerCore), numpyBytes, null);
+        return new KernelRow(f.dtype(), f.path(), f.tensorBytes(), Median.of(gbps), Median.of(perCore), Median.of(numpy),
+                Median.of(numpyPerCore), numpyBytes, null);
     }
 
     /** CPU time of every thread of this process (JIT and GC included; both idle once warm). */
@@ -167,7 +165,7 @@ public final class AuditBenchmark {
             numpyTimes[r] = wall(numpy);
             log.printf(Locale.ROOT, "  numpy script: %.2f s%n", numpyTimes[r]);
         }
-        return new ProcessRow(f.path(), median(owbTimes), median(numpyTimes));
+        return new ProcessRow(f.path(), Median.of(owbTimes), Median.of(numpyTimes));
     }
 
     /** Wall seconds of a command, stdout discarded; a failure is an error. */
@@ -182,16 +180,9 @@ public final class AuditBenchmark {
         return (System.nanoTime() - start) / 1e9;
     }
 
-    static double median(double[] xs) {
-        double[] s = xs.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
     private void printTable(PrintStream out, List<KernelRow> kernel, List<ProcessRow> processes) throws IOException {
         out.printf(Locale.ROOT, "owb bench audit, %s, %s, %d cores, %s of tensor data per file, median of %d,"
-                + " load average %.1f at the end%n", LocalDate.now(), cpuModel(), Runtime.getRuntime().availableProcessors(),
+                + " load average %.1f at the end%n", LocalDate.now(), Machine.cpuModel(), Runtime.getRuntime().availableProcessors(),
                 humanGib(kernel.getFirst().bytes()), options.repeat(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         out.println();
         out.println("statistics kernel, warm page cache (file bytes / s; per core: / CPU s, owb on all cores, numpy on one)");
@@ -219,11 +210,4 @@ public final class AuditBenchmark {
     }
 
     private static String humanGib(long bytes) { return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30)); }
-
-    static String cpuModel() throws IOException {
-        Path cpuinfo = Path.of("/proc/cpuinfo");
-        if (!Files.isReadable(cpuinfo)) return System.getProperty("os.arch");
-        return Files.readAllLines(cpuinfo).stream().filter(l -> l.startsWith("model name"))
-                .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse(System.getProperty("os.arch"));
-    }
 }

@@ -51,7 +51,7 @@ public final class DiffStreamBenchmark {
             rows.add(measure(options, base, derivative, log));
         }
         out.printf(Locale.ROOT, "owb bench diff (streaming), %s, %s, %d cores, median of %d, load average %.1f at the end%n",
-                LocalDate.now(), AuditBenchmark.cpuModel(), Runtime.getRuntime().availableProcessors(), options.repeat(),
+                LocalDate.now(), Machine.cpuModel(), Runtime.getRuntime().availableProcessors(), options.repeat(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         out.println("delta statistics over two memory-mapped safetensors files, page cache warm; GB/s = bytes of both"
                 + " files' tensors / s; per core: / CPU s");
@@ -108,10 +108,10 @@ public final class DiffStreamBenchmark {
                 log.printf(Locale.ROOT, "  numpy run %d: %.3f GB/s, %.3f GB/s per core%n", i + 1, numpyGbps[i], numpyPerCore[i]);
             }
             agreement = agreement(b.tensors(), ours, numpy.get("tensors"));
-            owb = AuditBenchmark.median(gbps);
-            owbPerCore = AuditBenchmark.median(perCore);
-            numpyMedian = AuditBenchmark.median(numpyGbps);
-            numpyMedianPerCore = AuditBenchmark.median(numpyPerCore);
+            owb = Median.of(gbps);
+            owbPerCore = Median.of(perCore);
+            numpyMedian = Median.of(numpyGbps);
+            numpyMedianPerCore = Median.of(numpyPerCore);
         }
         double freshMap;
         try (Checkpoint b = base.map(Arena.ofShared()); Checkpoint d = derivative.map(Arena.ofShared())) {

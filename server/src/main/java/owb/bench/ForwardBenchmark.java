@@ -170,14 +170,14 @@ public final class ForwardBenchmark {
         // counts from these when first used, which is after this point
         System.setProperty("owb.threads", Integer.toString(o.threads));
         System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", Integer.toString(Math.max(1, o.threads - 1)));
-        int[] allIds = promptIds(o.root);
+        int[] allIds = BenchPrompt.ids(o.root);
         int longest = o.lengths.stream().mapToInt(Integer::intValue).max().orElseThrow();
         if (longest > allIds.length) {
             throw new IOException("bench_prompt.json has " + allIds.length + " ids, fewer than " + longest);
         }
         Path gguf = Path.of(lastLine(script(o.root, "samples/fetch-smollm2.sh", err)));
         Path f32 = Path.of(lastLine(script(o.root, "samples/fetch-smollm2-f32.sh", err)));
-        double[] loadBefore = loadAverage();
+        double[] loadBefore = Machine.loadAverage();
 
         Map<String, Map<Integer, Timing>> owb = new LinkedHashMap<>();
         timeOwb("owb-f32", f32, true, o, allIds, owb, err);
@@ -195,7 +195,7 @@ public final class ForwardBenchmark {
                 coldPython = coldPython(o, f32, coldTokens, err);
             }
         }
-        double[] loadAfter = loadAverage();
+        double[] loadAfter = Machine.loadAverage();
 
         Report report = new Report(o, owb, peers, coldOwb, coldPython, loadBefore, loadAfter);
         out.print(report.table());
@@ -245,8 +245,8 @@ public final class ForwardBenchmark {
         }
         double[] rates = Arrays.stream(walls).map(w -> tokens / w).sorted().toArray();
         double[] cpuRates = Arrays.stream(cpus).map(c -> tokens / c).sorted().toArray();
-        return new Timing(tokens, median(walls), median(rates), rates[0], rates[rates.length - 1],
-                median(cpuRates), repeats);
+        return new Timing(tokens, Median.of(walls), Median.of(rates), rates[0], rates[rates.length - 1],
+                Median.of(cpuRates), repeats);
     }
 
     private static long processCpuNanos() {
@@ -254,17 +254,6 @@ public final class ForwardBenchmark {
             return os.getProcessCpuTime();
         }
         return -1;
-    }
-
-    static double median(double[] values) {
-        double[] s = values.clone();
-        Arrays.sort(s);
-        int m = s.length / 2;
-        return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-    }
-
-    static double median(List<Double> values) {
-        return median(values.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     // ---- peers and the cold path -----------------------------------------------------------------------
@@ -360,25 +349,6 @@ public final class ForwardBenchmark {
         }
     }
 
-    private static int[] promptIds(Path root) throws IOException {
-        JsonNode ids = JsonMapper.builder().build()
-                .readTree(root.resolve("samples/fixtures/smollm2/bench_prompt.json").toFile()).get("ids");
-        if (ids == null || !ids.isArray()) throw new IOException("bench_prompt.json has no \"ids\" array");
-        int[] out = new int[ids.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ids.get(i).asInt();
-        return out;
-    }
-
-    private static double[] loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
-        } catch (IOException | RuntimeException e) {
-            double one = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-            return new double[] {one};
-        }
-    }
-
     static double round(double v, int digits) {
         if (Double.isNaN(v) || Double.isInfinite(v)) return v;
         double f = Math.pow(10, digits);
@@ -421,7 +391,7 @@ public final class ForwardBenchmark {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(Locale.ROOT, "owb bench forward: SmolLM2-135M-Instruct, %d threads, median of %d runs"
                     + " after 1 warm-up; load average %s before, %s after%n", o.threads, o.repeat,
-                    fmtLoad(loadBefore), fmtLoad(loadAfter)));
+                    Machine.format(loadBefore), Machine.format(loadAfter)));
             sb.append(String.format(Locale.ROOT, "%-32s %6s %10s %12s %14s %14s%n", "configuration", "tokens", "tok/s",
                     "tok/cpu-s", "owb/peer", "owb/peer cpu"));
             for (int n : o.lengths) {
@@ -446,9 +416,9 @@ public final class ForwardBenchmark {
             if (!coldOwb.isEmpty()) {
                 sb.append(String.format(Locale.ROOT, "%ncold path (whole process, %d tokens, every pattern saved as .npy),"
                         + " median of %d:%n", coldTokens(), coldOwb.size()));
-                sb.append(String.format(Locale.ROOT, "  owb run         %7.2f s   %s%n", median(coldOwb), fmtRuns(coldOwb)));
-                sb.append(String.format(Locale.ROOT, "  python (torch)  %7.2f s   %s%n", median(coldPython), fmtRuns(coldPython)));
-                sb.append(String.format(Locale.ROOT, "  python / owb    %7.2fx%n", median(coldPython) / median(coldOwb)));
+                sb.append(String.format(Locale.ROOT, "  owb run         %7.2f s   %s%n", Median.of(coldOwb), fmtRuns(coldOwb)));
+                sb.append(String.format(Locale.ROOT, "  python (torch)  %7.2f s   %s%n", Median.of(coldPython), fmtRuns(coldPython)));
+                sb.append(String.format(Locale.ROOT, "  python / owb    %7.2fx%n", Median.of(coldPython) / Median.of(coldOwb)));
             }
             sb.append(String.format(Locale.ROOT, "%ntargets (issue 3):%n"));
             for (Map<String, Object> t : targets()) {
@@ -482,7 +452,7 @@ public final class ForwardBenchmark {
                         String.format(Locale.ROOT, "%+.1f%% (CPU %+.1f%%)", oh, cpuOverhead("owb-f32", n)), oh <= 20));
             }
             if (!coldOwb.isEmpty()) {
-                double ratio = median(coldPython) / median(coldOwb);
+                double ratio = Median.of(coldPython) / Median.of(coldOwb);
                 out.add(target("cold path >= 5x faster than Python", "python/owb " + fmtRatio(ratio), ratio >= 5));
             }
             return out;
@@ -543,9 +513,9 @@ public final class ForwardBenchmark {
                 cold.put("tokens", coldTokens());
                 cold.put("owb_seconds", coldOwb.stream().map(s -> round(s, 3)).toList());
                 cold.put("python_seconds", coldPython.stream().map(s -> round(s, 3)).toList());
-                cold.put("owb_seconds_median", round(median(coldOwb), 3));
-                cold.put("python_seconds_median", round(median(coldPython), 3));
-                cold.put("python_over_owb", round(median(coldPython) / median(coldOwb), 2));
+                cold.put("owb_seconds_median", round(Median.of(coldOwb), 3));
+                cold.put("python_seconds_median", round(Median.of(coldPython), 3));
+                cold.put("python_over_owb", round(Median.of(coldPython) / Median.of(coldOwb), 2));
                 doc.put("cold_path", cold);
             }
             doc.put("targets", targets());
@@ -554,10 +524,6 @@ public final class ForwardBenchmark {
             doc.put("java", Runtime.version().toString());
             doc.put("logical_cpus", Runtime.getRuntime().availableProcessors());
             return doc;
-        }
-
-        private static String fmtLoad(double[] load) {
-            return Arrays.stream(load).mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).collect(Collectors.joining(" "));
         }
 
         private static String fmtRuns(List<Double> runs) {

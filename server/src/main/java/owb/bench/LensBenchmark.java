@@ -72,10 +72,10 @@ public final class LensBenchmark {
     }
 
     public static void run(Options o, PrintStream out, PrintStream err) throws IOException, InterruptedException {
-        int[] all = promptIds(o.root);
+        int[] all = BenchPrompt.ids(o.root);
         if (o.length > all.length) throw new IOException("bench_prompt.json has " + all.length + " ids, fewer than " + o.length);
         int[] ids = Arrays.copyOf(all, o.length);
-        double[] loadBefore = loadAverage();
+        double[] loadBefore = Machine.loadAverage();
         Map<String, Timing> owb = new LinkedHashMap<>();
         JsonNode peer = null;
         String check = null;
@@ -115,7 +115,7 @@ public final class LensBenchmark {
                 }
             }
         }
-        double[] loadAfter = loadAverage();
+        double[] loadAfter = Machine.loadAverage();
         Map<String, Object> doc = json(o, owb, peer, check, loadBefore, loadAfter);
         out.print(table(o, owb, peer, check, loadBefore, loadAfter));
         Files.createDirectories(o.jsonOut.toAbsolutePath().getParent());
@@ -141,7 +141,7 @@ public final class LensBenchmark {
             cpus[r] = c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9;
             runs.add(walls[r]);
         }
-        return new Timing(ForwardBenchmark.median(walls), ForwardBenchmark.median(cpus), runs);
+        return new Timing(Median.of(walls), Median.of(cpus), runs);
     }
 
     private static long cpuNanos() {
@@ -180,7 +180,7 @@ public final class LensBenchmark {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "owb bench lens: SmolLM2-135M-Instruct Q4_1, %d tokens, %d cores, median of %d"
                         + " after 1 warm-up; load average %s before, %s after%n", o.length,
-                Runtime.getRuntime().availableProcessors(), o.repeat, fmt(before), fmt(after)));
+                Runtime.getRuntime().availableProcessors(), o.repeat, Machine.format(before), Machine.format(after)));
         sb.append(String.format(Locale.ROOT, "%-44s %10s %10s%n", "step", "seconds", "cpu s"));
         row(sb, "forward pass (no hooks)", owb.get("forward"));
         row(sb, "forward pass capturing the lens's residuals", owb.get("forward_with_lens_hooks"));
@@ -232,27 +232,5 @@ public final class LensBenchmark {
         doc.put("logical_cpus", Runtime.getRuntime().availableProcessors());
         doc.put("java", Runtime.version().toString());
         return doc;
-    }
-
-    private static String fmt(double[] load) {
-        return String.join(" ", Arrays.stream(load).mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).toList());
-    }
-
-    private static int[] promptIds(Path root) throws IOException {
-        JsonNode ids = JsonMapper.builder().build()
-                .readTree(root.resolve("samples/fixtures/smollm2/bench_prompt.json").toFile()).get("ids");
-        if (ids == null || !ids.isArray()) throw new IOException("bench_prompt.json has no \"ids\" array");
-        int[] out = new int[ids.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ids.get(i).asInt();
-        return out;
-    }
-
-    private static double[] loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
-        } catch (IOException | RuntimeException e) {
-            return new double[] {ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()};
-        }
     }
 }

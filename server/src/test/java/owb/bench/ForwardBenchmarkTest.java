@@ -15,8 +15,8 @@ class ForwardBenchmarkTest {
 
     @Test
     void medianOfOddAndEvenCounts() {
-        assertEquals(2.0, ForwardBenchmark.median(new double[] {3, 1, 2}));
-        assertEquals(2.5, ForwardBenchmark.median(new double[] {4, 1, 3, 2}));
+        assertEquals(2.0, Median.of(new double[] {3, 1, 2}));
+        assertEquals(2.5, Median.of(new double[] {4, 1, 3, 2}));
     }
 
     @Test
