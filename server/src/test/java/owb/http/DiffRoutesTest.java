@@ -1,7 +1,6 @@
 package owb.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,12 +13,9 @@ import owb.diff.FineTuneDiff;
 import javax.imageio.ImageIO;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +23,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static owb.http.ApiClient.JSON;
+import static owb.http.ApiClient.HTTP;
+import static owb.http.ApiClient.assertError;
+import static owb.http.ApiClient.awaitJob;
+import static owb.http.ApiClient.get;
+import static owb.http.ApiClient.getJson;
+import static owb.http.ApiClient.jobId;
+import static owb.http.ApiClient.post;
+import static owb.http.ApiClient.uri;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,8 +39,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** POST /api/diffs and the spectrum routes over real sockets, on the generated diff fixture pair. */
 class DiffRoutesTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String Q1 = "model.layers.1.self_attn.q_proj.weight";
 
     static Path root;
@@ -55,7 +58,7 @@ class DiffRoutesTest {
     @Test
     void aDiffJobEndsWithTheDocumentOwbDiffJsonPrints() throws Exception {
         String jobId = startDiff("{\"base\": \"%s\", \"derivative\": \"%s\"}".formatted(id("base"), id("derivative")), 202);
-        JsonNode job = awaitFinished(jobId);
+        JsonNode job = awaitJob(server, jobId);
         assertEquals("done", job.get("state").asText(), job.toString());
         assertEquals("diff", job.get("kind").asText());
         assertEquals(id("base"), job.get("base").asText());
@@ -87,7 +90,7 @@ class DiffRoutesTest {
     void withAPromptTheResultHasTheBehaviour() throws Exception {
         String jobId = startDiff("{\"base\": \"%s\", \"derivative\": \"%s\", \"prompt\": \"Hello\"}"
                 .formatted(id("base"), id("derivative.gguf")), 202);
-        JsonNode job = awaitFinished(jobId);
+        JsonNode job = awaitJob(server, jobId);
         assertEquals("done", job.get("state").asText(), job.toString());
         JsonNode b = job.get("result").get("behaviour");
         assertEquals("Hello", b.get("prompt").asText());
@@ -101,7 +104,7 @@ class DiffRoutesTest {
 
     @Test
     void aPromptTheBaseCannotTokenizeFailsTheJobWithTheReason() throws Exception {
-        JsonNode job = awaitFinished(startDiff("{\"base\": \"%s\", \"derivative\": \"%s\", \"prompt\": \"x\"}"
+        JsonNode job = awaitJob(server, startDiff("{\"base\": \"%s\", \"derivative\": \"%s\", \"prompt\": \"x\"}"
                 .formatted(id("derivative.gguf"), id("base")), 202));
         assertEquals("failed", job.get("state").asText());
         assertTrue(job.get("error").asText().startsWith("the base has no tokenizer"), job.toString());
@@ -112,7 +115,7 @@ class DiffRoutesTest {
     void progressEventsThenDone() throws Exception {
         String jobId = startDiff("{\"base\": \"%s\", \"derivative\": \"%s\"}".formatted(id("base.q8_0.gguf"),
                 id("derivative.q8_0.gguf")), 202);
-        HttpRequest request = HttpRequest.newBuilder(uri("/api/jobs/" + jobId + "/events"))
+        HttpRequest request = HttpRequest.newBuilder(uri(server, "/api/jobs/" + jobId + "/events"))
                 .header("Accept", "text/event-stream").build();
         HttpResponse<Stream<String>> r = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(30, TimeUnit.SECONDS);
         assertEquals(200, r.statusCode());
@@ -126,8 +129,8 @@ class DiffRoutesTest {
     @Test
     void theSpectrumOfAChangedTensorAsJsonAndAsAChart() throws Exception {
         String jobId = startDiff("{\"base\": \"%s\", \"derivative\": \"%s\"}".formatted(id("base"), id("derivative")), 202);
-        assertEquals("done", awaitFinished(jobId).get("state").asText());
-        JsonNode s = getJson("/api/diffs/" + jobId + "/tensors/" + Q1 + "/spectrum", 200);
+        assertEquals("done", awaitJob(server, jobId).get("state").asText());
+        JsonNode s = getJson(server, "/api/diffs/" + jobId + "/tensors/" + Q1 + "/spectrum", 200);
         assertEquals(Q1, s.get("name").asText());
         assertEquals(4, s.get("rank").asInt());
         assertTrue(s.get("singular_values").size() >= 4);
@@ -135,38 +138,38 @@ class DiffRoutesTest {
         assertEquals(1.0, s.get("energy").get(3).asDouble(), 1e-6);
         assertTrue(s.get("verdict").asText().startsWith("rank-4 update"));
 
-        HttpResponse<byte[]> png = HTTP.send(HttpRequest.newBuilder(uri("/api/diffs/" + jobId + "/tensors/" + Q1
+        HttpResponse<byte[]> png = HTTP.send(HttpRequest.newBuilder(uri(server, "/api/diffs/" + jobId + "/tensors/" + Q1
                 + "/spectrum.png?width=400&height=300")).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, png.statusCode());
         assertEquals("image/png", png.headers().firstValue("Content-Type").orElse(""));
         assertEquals(400, ImageIO.read(new ByteArrayInputStream(png.body())).getWidth());
 
         String unchanged = "model.layers.0.self_attn.q_proj.weight";
-        JsonNode none = getJson("/api/diffs/" + jobId + "/tensors/" + unchanged + "/spectrum", 200);
+        JsonNode none = getJson(server, "/api/diffs/" + jobId + "/tensors/" + unchanged + "/spectrum", 200);
         assertEquals(0, none.get("singular_values").size());
         assertEquals("unchanged", none.get("status").asText());
-        assertError(get("/api/diffs/" + jobId + "/tensors/" + unchanged + "/spectrum.png"), 404);
-        assertError(get("/api/diffs/" + jobId + "/tensors/no.such.tensor/spectrum"), 404);
-        assertError(get("/api/diffs/" + jobId + "/tensors/" + Q1 + "/spectrum.png?width=9"), 400);
+        assertError(get(server, "/api/diffs/" + jobId + "/tensors/" + unchanged + "/spectrum.png"), 404);
+        assertError(get(server, "/api/diffs/" + jobId + "/tensors/no.such.tensor/spectrum"), 404);
+        assertError(get(server, "/api/diffs/" + jobId + "/tensors/" + Q1 + "/spectrum.png?width=9"), 400);
     }
 
     @Test
     void badRequestsAreRefusedWithJsonErrors() throws Exception {
         String base = id("base");
-        assertError(post("/api/diffs", "not json"), 400);
-        assertError(post("/api/diffs", "[1, 2]"), 400);
-        assertError(post("/api/diffs", "{\"base\": \"%s\"}".formatted(base)), 400);
-        assertError(post("/api/diffs", "{\"base\": \"%s\", \"derivative\": 7}".formatted(base)), 400);
-        assertError(post("/api/diffs", "{\"base\": \"%s\", \"derivative\": \"%s\", \"prompt\": \"\"}".formatted(base, base)), 400);
-        assertError(post("/api/diffs", "{\"base\": \"%s\", \"derivative\": \"%s\", \"tokens\": [1]}".formatted(base, base)), 400);
-        assertError(post("/api/diffs", "{\"base\": \"%s\", \"derivative\": \"no-such-model-00000000\"}".formatted(base)), 404);
-        assertError(post("/api/diffs", "{\"base\": \"../../etc\", \"derivative\": \"%s\"}".formatted(base)), 400);
-        assertError(get("/api/diffs/00000000-0000-0000-0000-000000000000/tensors/" + Q1 + "/spectrum"), 404);
-        HttpResponse<String> audit = post("/api/models/" + base + "/audit", "");
+        assertError(post(server, "/api/diffs", "not json"), 400);
+        assertError(post(server, "/api/diffs", "[1, 2]"), 400);
+        assertError(post(server, "/api/diffs", "{\"base\": \"%s\"}".formatted(base)), 400);
+        assertError(post(server, "/api/diffs", "{\"base\": \"%s\", \"derivative\": 7}".formatted(base)), 400);
+        assertError(post(server, "/api/diffs", "{\"base\": \"%s\", \"derivative\": \"%s\", \"prompt\": \"\"}".formatted(base, base)), 400);
+        assertError(post(server, "/api/diffs", "{\"base\": \"%s\", \"derivative\": \"%s\", \"tokens\": [1]}".formatted(base, base)), 400);
+        assertError(post(server, "/api/diffs", "{\"base\": \"%s\", \"derivative\": \"no-such-model-00000000\"}".formatted(base)), 404);
+        assertError(post(server, "/api/diffs", "{\"base\": \"../../etc\", \"derivative\": \"%s\"}".formatted(base)), 400);
+        assertError(get(server, "/api/diffs/00000000-0000-0000-0000-000000000000/tensors/" + Q1 + "/spectrum"), 404);
+        HttpResponse<String> audit = post(server, "/api/models/" + base + "/audit", "");
         String auditJob = JSON.readTree(audit.body()).get("job_id").asText();
-        JsonNode wrongKind = assertError(get("/api/diffs/" + auditJob + "/tensors/" + Q1 + "/spectrum"), 404);
+        JsonNode wrongKind = assertError(get(server, "/api/diffs/" + auditJob + "/tensors/" + Q1 + "/spectrum"), 404);
         assertTrue(wrongKind.get("error").asText().contains("audit"), wrongKind.toString());
-        assertEquals("audit", awaitFinished(auditJob).get("kind").asText());
+        assertEquals("audit", awaitJob(server, auditJob).get("kind").asText());
     }
 
     // --- helpers ---
@@ -178,55 +181,16 @@ class DiffRoutesTest {
     }
 
     private static String id(String relativePath) throws Exception {
-        for (JsonNode m : getJson("/api/models", 200)) {
+        for (JsonNode m : getJson(server, "/api/models", 200)) {
             if (m.get("path").asText().equals(relativePath)) return m.get("id").asText();
         }
         throw new AssertionError("no model at " + relativePath);
     }
 
     private static String startDiff(String body, int status) throws Exception {
-        HttpResponse<String> r = post("/api/diffs", body);
+        HttpResponse<String> r = post(server, "/api/diffs", body);
         assertEquals(status, r.statusCode(), r.body());
         return JSON.readTree(r.body()).get("job_id").asText();
     }
 
-    private static JsonNode awaitFinished(String jobId) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            JsonNode job = getJson("/api/jobs/" + jobId, 200);
-            if (!job.get("state").asText().equals("running")) return job;
-            Thread.sleep(20);
-        }
-        throw new AssertionError("job " + jobId + " still running after 60 s");
-    }
-
-    private static JsonNode assertError(HttpResponse<String> r, int status) throws IOException {
-        assertEquals(status, r.statusCode(), r.uri() + " " + r.body());
-        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), r.uri().toString());
-        JsonNode body = JSON.readTree(r.body());
-        assertTrue(body.hasNonNull("error"), r.body());
-        assertFalse(r.body().contains("at owb.") || r.body().contains("at java."), "no stack trace: " + r.body());
-        return body;
-    }
-
-    private static JsonNode getJson(String path, int status) throws Exception {
-        HttpResponse<String> r = get(path);
-        assertEquals(status, r.statusCode(), path + " " + r.body());
-        return JSON.readTree(r.body());
-    }
-
-    private static URI uri(String path) {
-        return URI.create(server.url() + path);
-    }
-
-    private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
 }

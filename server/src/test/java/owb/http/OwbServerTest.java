@@ -1,7 +1,6 @@
 package owb.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,29 +12,32 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static owb.http.ApiClient.HTTP;
+import static owb.http.ApiClient.assertError;
+import static owb.http.ApiClient.awaitJob;
+import static owb.http.ApiClient.get;
+import static owb.http.ApiClient.getJson;
+import static owb.http.ApiClient.jobId;
+import static owb.http.ApiClient.post;
+import static owb.http.ApiClient.uri;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The API end to end: a real server on an ephemeral port, real HTTP requests, tiny generated models. */
 class OwbServerTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String WEIGHT = "model.layers.0.mlp.weight";
 
     @TempDir
@@ -79,14 +81,14 @@ class OwbServerTest {
 
     @Test
     void healthSaysOkAndVersion() throws Exception {
-        JsonNode health = getJson("/api/health", 200);
+        JsonNode health = getJson(server, "/api/health", 200);
         assertEquals("ok", health.get("status").asText());
         assertEquals(OwbServer.VERSION, health.get("version").asText());
     }
 
     @Test
     void listsModelsUnderTheRootButNotASymlinkOutOfIt() throws Exception {
-        JsonNode models = getJson("/api/models", 200);
+        JsonNode models = getJson(server, "/api/models", 200);
         List<String> paths = new ArrayList<>();
         for (JsonNode m : models) {
             paths.add(m.get("path").asText());
@@ -100,7 +102,7 @@ class OwbServerTest {
 
     @Test
     void followsSymlinksThatStayInsideTheRoot() throws Exception {
-        JsonNode t = getJson("/api/models/" + id("linked") + "/tensors/linked.weight", 200);
+        JsonNode t = getJson(server, "/api/models/" + id("linked") + "/tensors/linked.weight", 200);
         assertEquals(3.5, t.get("stats").get("mean").asDouble(), 1e-9);
     }
 
@@ -113,7 +115,7 @@ class OwbServerTest {
 
     @Test
     void summaryCountsTensorsParametersAndDtypes() throws Exception {
-        JsonNode summary = getJson("/api/models/" + id("tiny"), 200);
+        JsonNode summary = getJson(server, "/api/models/" + id("tiny"), 200);
         assertEquals("safetensors", summary.get("format").asText());
         assertEquals(3, summary.get("tensor_count").asInt());
         assertEquals(6 + 8 + 2, summary.get("parameter_count").asLong());
@@ -126,7 +128,7 @@ class OwbServerTest {
 
     @Test
     void listsTensorsWithoutStatistics() throws Exception {
-        JsonNode tensors = getJson("/api/models/" + id("tiny") + "/tensors", 200);
+        JsonNode tensors = getJson(server, "/api/models/" + id("tiny") + "/tensors", 200);
         assertEquals(3, tensors.size());
         JsonNode first = tensors.get(0);
         assertEquals(WEIGHT, first.get("name").asText());
@@ -138,7 +140,7 @@ class OwbServerTest {
 
     @Test
     void tensorStatsMatchTheWrittenValues() throws Exception {
-        JsonNode t = getJson("/api/models/" + id("tiny") + "/tensors/" + WEIGHT, 200);
+        JsonNode t = getJson(server, "/api/models/" + id("tiny") + "/tensors/" + WEIGHT, 200);
         assertEquals(WEIGHT, t.get("name").asText());
         JsonNode s = t.get("stats");
         assertEquals(6, s.get("count").asLong());
@@ -157,14 +159,14 @@ class OwbServerTest {
 
     @Test
     void tensorNamesWithSlashesAreReachableUrlEncoded() throws Exception {
-        JsonNode t = getJson("/api/models/" + id("tiny") + "/tensors/blocks%2F0%2Fw", 200);
+        JsonNode t = getJson(server, "/api/models/" + id("tiny") + "/tensors/blocks%2F0%2Fw", 200);
         assertEquals("blocks/0/w", t.get("name").asText());
         assertEquals(2, t.get("stats").get("count").asLong());
     }
 
     @Test
     void histogramIsAPngOfTheRequestedSize() throws Exception {
-        HttpResponse<byte[]> r = get("/api/models/" + id("tiny") + "/tensors/" + WEIGHT
+        HttpResponse<byte[]> r = get(server, "/api/models/" + id("tiny") + "/tensors/" + WEIGHT
                 + "/histogram.png?width=320&height=200", HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, r.statusCode());
         assertEquals("image/png", r.headers().firstValue("Content-Type").orElse(""));
@@ -178,14 +180,14 @@ class OwbServerTest {
 
     @Test
     void histogramRejectsAnAbsurdSize() throws Exception {
-        assertError(get("/api/models/" + id("tiny") + "/tensors/" + WEIGHT + "/histogram.png?width=100000"), 400);
-        assertError(get("/api/models/" + id("tiny") + "/tensors/" + WEIGHT + "/histogram.png?height=tall"), 400);
+        assertError(get(server, "/api/models/" + id("tiny") + "/tensors/" + WEIGHT + "/histogram.png?width=100000"), 400);
+        assertError(get(server, "/api/models/" + id("tiny") + "/tensors/" + WEIGHT + "/histogram.png?height=tall"), 400);
     }
 
     @Test
     void auditJobRunsToDoneWithTensorsAndFindings() throws Exception {
         String jobId = startAudit(id("tiny"));
-        JsonNode job = awaitFinished(jobId);
+        JsonNode job = awaitJob(server, jobId);
         assertEquals("done", job.get("state").asText(), job.toString());
         assertEquals(3, job.get("result").get("tensors").size());
         assertTrue(job.get("result").get("findings").isArray());
@@ -194,7 +196,7 @@ class OwbServerTest {
 
     @Test
     void auditOfABrokenCheckpointFailsWithItsMessage() throws Exception {
-        JsonNode job = awaitFinished(startAudit(id("broken")));
+        JsonNode job = awaitJob(server, startAudit(id("broken")));
         assertEquals("failed", job.get("state").asText());
         assertTrue(job.get("error").asText().contains("model.safetensors"), job.toString());
         assertFalse(job.has("result"));
@@ -203,7 +205,7 @@ class OwbServerTest {
     @Test
     void eventStreamSendsProgressThenDoneAndEnds() throws Exception {
         String jobId = startAudit(id("other"));
-        HttpRequest request = HttpRequest.newBuilder(uri("/api/jobs/" + jobId + "/events"))
+        HttpRequest request = HttpRequest.newBuilder(uri(server, "/api/jobs/" + jobId + "/events"))
                 .header("Accept", "text/event-stream").build();
         HttpResponse<Stream<String>> r = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines())
                 .get(30, TimeUnit.SECONDS);
@@ -220,19 +222,19 @@ class OwbServerTest {
     @Test
     void eventStreamWantsTheEventStreamAcceptHeader() throws Exception {
         String jobId = startAudit(id("other"));
-        assertError(get("/api/jobs/" + jobId + "/events"), 406);
+        assertError(get(server, "/api/jobs/" + jobId + "/events"), 406);
     }
 
     @Test
     void unknownThingsAre404WithJsonErrors() throws Exception {
-        assertError(get("/api/models/no-such-model-00000000"), 404);
-        assertError(get("/api/models/no-such-model-00000000/tensors"), 404);
-        assertError(get("/api/models/" + id("tiny") + "/tensors/no.such.tensor"), 404);
-        assertError(get("/api/models/" + id("tiny") + "/tensors/no.such.tensor/histogram.png"), 404);
-        assertError(get("/api/jobs/00000000-0000-0000-0000-000000000000"), 404);
-        assertError(get("/api/jobs/nope/events"), 404);
-        assertError(get("/api/nothing-here"), 404);
-        assertError(post("/api/models/no-such-model-00000000/audit"), 404);
+        assertError(get(server, "/api/models/no-such-model-00000000"), 404);
+        assertError(get(server, "/api/models/no-such-model-00000000/tensors"), 404);
+        assertError(get(server, "/api/models/" + id("tiny") + "/tensors/no.such.tensor"), 404);
+        assertError(get(server, "/api/models/" + id("tiny") + "/tensors/no.such.tensor/histogram.png"), 404);
+        assertError(get(server, "/api/jobs/00000000-0000-0000-0000-000000000000"), 404);
+        assertError(get(server, "/api/jobs/nope/events"), 404);
+        assertError(get(server, "/api/nothing-here"), 404);
+        assertError(post(server, "/api/models/no-such-model-00000000/audit"), 404);
     }
 
     @Test
@@ -250,7 +252,7 @@ class OwbServerTest {
                 "/api/models/%252e%252e%252fescape/tensors",
                 "/%2e%2e/%2e%2e/etc/passwd",
                 "/api/models/%00/tensors")) {
-            HttpResponse<String> r = get(path);
+            HttpResponse<String> r = get(server, path);
             assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, path + " -> " + r.statusCode());
             assertError(r, r.statusCode());
             assertFalse(r.body().contains("secret"), path);
@@ -261,7 +263,7 @@ class OwbServerTest {
     void refusesARequestBodyItWouldNeverRead() throws Exception {
         // Expect: 100-continue, as curl sends for large bodies: the server answers from the headers, so
         // the answer never races the client still writing a body the server has stopped reading.
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri("/api/models/" + id("tiny") + "/audit"))
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri(server, "/api/models/" + id("tiny") + "/audit"))
                 .expectContinue(true).POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1 << 20])).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertError(r, 413);
@@ -285,7 +287,7 @@ class OwbServerTest {
 
     @Test
     void brokenCheckpointIs422NamingTheFile() throws Exception {
-        HttpResponse<String> r = get("/api/models/" + id("broken") + "/tensors");
+        HttpResponse<String> r = get(server, "/api/models/" + id("broken") + "/tensors");
         JsonNode error = assertError(r, 422);
         assertTrue(error.get("error").asText().startsWith("broken/model.safetensors: "), error.toString());
         assertFalse(error.get("error").asText().contains(tmp.toString()), "no absolute paths: " + error);
@@ -320,7 +322,7 @@ class OwbServerTest {
     // --- helpers ---
 
     private static String id(String relativePath) throws Exception {
-        for (JsonNode m : getJson("/api/models", 200)) {
+        for (JsonNode m : getJson(server, "/api/models", 200)) {
             if (m.get("path").asText().equals(relativePath)) return m.get("id").asText();
         }
         throw new AssertionError("no model at " + relativePath);
@@ -331,53 +333,7 @@ class OwbServerTest {
     }
 
     private static String startAudit(String modelId) throws Exception {
-        HttpResponse<String> r = post("/api/models/" + modelId + "/audit");
-        assertEquals(202, r.statusCode(), r.body());
-        return JSON.readTree(r.body()).get("job_id").asText();
+        return jobId(post(server, "/api/models/" + modelId + "/audit"));
     }
 
-    private static JsonNode awaitFinished(String jobId) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            JsonNode job = getJson("/api/jobs/" + jobId, 200);
-            if (!job.get("state").asText().equals("running")) return job;
-            Thread.sleep(20);
-        }
-        throw new AssertionError("job " + jobId + " still running after 30 s");
-    }
-
-    private static JsonNode assertError(HttpResponse<String> r, int status) throws IOException {
-        assertEquals(status, r.statusCode(), r.uri() + " " + r.body());
-        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), r.uri().toString());
-        JsonNode body = JSON.readTree(r.body());
-        assertTrue(body.hasNonNull("error"), r.body());
-        assertFalse(r.body().contains("\tat ") || r.body().contains("at owb.") || r.body().contains("at java."),
-                "no stack trace: " + r.body());
-        assertNotEquals("", body.get("error").asText());
-        return body;
-    }
-
-    private static JsonNode getJson(String path, int status) throws Exception {
-        HttpResponse<String> r = get(path);
-        assertEquals(status, r.statusCode(), path + " " + r.body());
-        return JSON.readTree(r.body());
-    }
-
-    private static URI uri(String path) {
-        return URI.create(server.url() + path);
-    }
-
-    private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return get(path, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static <T> HttpResponse<T> get(String path, HttpResponse.BodyHandler<T> body)
-            throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).build(), body);
-    }
-
-    private static HttpResponse<String> post(String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-    }
 }

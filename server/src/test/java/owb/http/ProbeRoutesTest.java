@@ -1,20 +1,22 @@
 package owb.http;
 
+import static owb.http.ApiClient.JSON;
+import static owb.http.ApiClient.HTTP;
+import static owb.http.ApiClient.assertError;
+import static owb.http.ApiClient.awaitJob;
+import static owb.http.ApiClient.get;
+import static owb.http.ApiClient.jobId;
+import static owb.http.ApiClient.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,9 +34,6 @@ import owb.tokenizer.Tokenizer;
  * probes/ folder and the tiny llama fixture (with a byte-level tokenizer); jobs followed to the end.
  */
 class ProbeRoutesTest {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     static Path tmp;
@@ -56,31 +55,9 @@ class ProbeRoutesTest {
         if (server != null) server.close();
     }
 
-    static HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + path)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    static HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + path))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Follows a job to its end; its final status. */
-    static JsonNode finish(HttpResponse<String> started) throws IOException, InterruptedException {
-        assertEquals(202, started.statusCode(), started.body());
-        String id = JSON.readTree(started.body()).get("job_id").asText();
-        for (int i = 0; i < 1200; i++) {
-            JsonNode status = JSON.readTree(get("/api/jobs/" + id).body());
-            if (!status.get("state").asText().equals("running")) return status;
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + id + " did not finish");
-    }
-
     @Test
     void listsTheSuitesOfTheProbesFolder() throws Exception {
-        HttpResponse<String> r = get("/api/probes");
+        HttpResponse<String> r = get(server, "/api/probes");
         assertEquals(200, r.statusCode());
         List<String> names = new ArrayList<>();
         for (JsonNode s : JSON.readTree(r.body())) {
@@ -92,7 +69,7 @@ class ProbeRoutesTest {
 
     @Test
     void runsASuiteAsAJob() throws Exception {
-        JsonNode status = finish(post("/api/probes/induction/run", "{\"model\":\"" + llama + "\"}"));
+        JsonNode status = awaitJob(server, jobId(post(server, "/api/probes/induction/run", "{\"model\":\"" + llama + "\"}")));
         assertEquals("done", status.get("state").asText(), status.toString());
         assertEquals("probe suite", status.get("kind").asText());
         JsonNode report = status.get("result");
@@ -105,7 +82,7 @@ class ProbeRoutesTest {
     void patchingJobEqualsThePatchingProbe() throws Exception {
         String body = "{\"model\":\"" + llama + "\",\"clean\":\"Hi Bob, see Bob\",\"corrupted\":\"Hi Amy, see Bob\","
                 + "\"answer\":\"!\",\"wrong\":\"?\",\"kinds\":[\"resid_pre\",\"heads\"]}";
-        JsonNode status = finish(post("/api/patching", body));
+        JsonNode status = awaitJob(server, jobId(post(server, "/api/patching", body)));
         assertEquals("done", status.get("state").asText(), status.toString());
         JsonNode result = status.get("result");
         Tokenizer tokenizer = Tokenizer.fromTokenizerJson(llamaDir.resolve("tokenizer.json"));
@@ -133,25 +110,19 @@ class ProbeRoutesTest {
 
     @Test
     void badRequestsAreOneLineErrors() throws Exception {
-        assertError(post("/api/probes/no-such-suite/run", "{\"model\":\"" + llama + "\"}"), 404, "no probe suite");
-        assertError(post("/api/probes/..%2Fpom/run", "{\"model\":\"" + llama + "\"}"), 404, "no probe suite");
-        assertError(post("/api/probes/induction/run", "{\"model\":\"nope\"}"), 404, "nope");
-        assertError(post("/api/probes/induction/run", "{\"modle\":\"x\"}"), 400, "unknown field");
-        assertError(post("/api/patching", "not json"), 400, "not JSON");
-        assertError(post("/api/patching", "{\"model\":\"" + llama + "\",\"clean\":\"a\",\"corrupted\":\"b\",\"answer\":\"!\"}"),
+        assertError(post(server, "/api/probes/no-such-suite/run", "{\"model\":\"" + llama + "\"}"), 404, "no probe suite");
+        assertError(post(server, "/api/probes/..%2Fpom/run", "{\"model\":\"" + llama + "\"}"), 404, "no probe suite");
+        assertError(post(server, "/api/probes/induction/run", "{\"model\":\"nope\"}"), 404, "nope");
+        assertError(post(server, "/api/probes/induction/run", "{\"modle\":\"x\"}"), 400, "unknown field");
+        assertError(post(server, "/api/patching", "not json"), 400, "not JSON");
+        assertError(post(server, "/api/patching", "{\"model\":\"" + llama + "\",\"clean\":\"a\",\"corrupted\":\"b\",\"answer\":\"!\"}"),
                 400, "'wrong' is required");
-        assertError(post("/api/patching", "{\"model\":\"" + llama + "\",\"clean\":\"a\",\"corrupted\":\"b\",\"answer\":\"!\","
+        assertError(post(server, "/api/patching", "{\"model\":\"" + llama + "\",\"clean\":\"a\",\"corrupted\":\"b\",\"answer\":\"!\","
                 + "\"wrong\":\"?\",\"kinds\":[\"everything\"]}"), 400, "unknown patching kind");
-        JsonNode failed = finish(post("/api/patching", "{\"model\":\"" + llama + "\",\"clean\":\"Hi Bob\",\"corrupted\":\"Hi Alice\","
-                + "\"answer\":\"!\",\"wrong\":\"?\"}"));
+        JsonNode failed = awaitJob(server, jobId(post(server, "/api/patching", "{\"model\":\"" + llama + "\",\"clean\":\"Hi Bob\",\"corrupted\":\"Hi Alice\","
+                + "\"answer\":\"!\",\"wrong\":\"?\"}")));
         assertEquals("failed", failed.get("state").asText());
         assertTrue(failed.get("error").asText().contains("must be as long"), failed.toString());
     }
 
-    static void assertError(HttpResponse<String> r, int status, String fragment) throws IOException {
-        assertEquals(status, r.statusCode(), r.body());
-        String message = JSON.readTree(r.body()).get("error").asText();
-        assertTrue(message.contains(fragment), message);
-        assertTrue(!message.contains("\n") && !message.contains("at owb."), message);
-    }
 }

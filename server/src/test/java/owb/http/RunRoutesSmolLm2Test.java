@@ -30,7 +30,7 @@ class RunRoutesSmolLm2Test {
             assertEquals(" Paris", run.get("predictions").get(4).get(0).get("text").asText());
             String runId = run.get("run_id").asText();
 
-            JsonNode lens = RunRoutesTest.getJson(server, "/api/runs/" + runId + "/lens?target="
+            JsonNode lens = ApiClient.getJson(server, "/api/runs/" + runId + "/lens?target="
                     + RunRoutesTest.enc(" Paris"), 200);
             assertEquals(30, lens.get("layers").asInt());
             JsonNode rows = lens.get("rows");
@@ -41,7 +41,7 @@ class RunRoutesSmolLm2Test {
             assertEquals(1, last.get("target_rank").asInt());
             assertEquals(7042, lens.get("target").get("id").asInt());
 
-            JsonNode dla = RunRoutesTest.getJson(server, "/api/runs/" + runId + "/dla?target="
+            JsonNode dla = ApiClient.getJson(server, "/api/runs/" + runId + "/dla?target="
                     + RunRoutesTest.enc(" Paris") + "&against=" + RunRoutesTest.enc(" the"), 200);
             double sum = 0;
             for (JsonNode c : dla.get("components")) sum += c.get("value").asDouble();

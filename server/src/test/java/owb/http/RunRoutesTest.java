@@ -1,7 +1,6 @@
 package owb.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,6 @@ import owb.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -35,10 +33,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
+import static owb.http.ApiClient.JSON;
+import static owb.http.ApiClient.HTTP;
+import static owb.http.ApiClient.assertError;
+import static owb.http.ApiClient.getJson;
+import static owb.http.ApiClient.get;
+import static owb.http.ApiClient.post;
+import static owb.http.ApiClient.uri;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -47,8 +51,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RunRoutesTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Ids below the byte-level test tokenizer's 257 tokens, so that every one has a text. */
     private static final int[] TOKENS = {72, 105, 32, 256, 98, 33, 10, 200};
 
@@ -574,41 +576,6 @@ class RunRoutesTest {
         HttpResponse<String> r = post(s, "/api/runs", body);
         assertEquals(201, r.statusCode(), r.body());
         return JSON.readTree(r.body());
-    }
-
-    static JsonNode assertError(HttpResponse<String> r, int status) throws IOException {
-        assertEquals(status, r.statusCode(), r.uri() + " " + r.body());
-        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), r.uri().toString());
-        JsonNode body = JSON.readTree(r.body());
-        assertEquals(1, body.size(), r.body());
-        assertTrue(body.hasNonNull("error"), r.body());
-        String message = body.get("error").asText();
-        assertNotEquals("", message);
-        assertFalse(message.contains("\n") || r.body().contains("at owb.") || r.body().contains("at java."),
-                "one line, no stack trace: " + r.body());
-        return body;
-    }
-
-    static JsonNode getJson(OwbServer s, String path, int status) throws Exception {
-        HttpResponse<String> r = get(s, path);
-        assertEquals(status, r.statusCode(), path + " " + r.body());
-        return JSON.readTree(r.body());
-    }
-
-    static HttpResponse<String> get(OwbServer s, String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(uri(s, path)).timeout(Duration.ofSeconds(60)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    static HttpResponse<String> post(OwbServer s, String path, Object body) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(uri(s, path)).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    static URI uri(OwbServer s, String path) {
-        return URI.create(s.url() + path);
     }
 
     static String enc(String s) {

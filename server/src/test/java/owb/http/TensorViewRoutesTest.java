@@ -1,7 +1,6 @@
 package owb.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,26 +9,25 @@ import org.junit.jupiter.api.io.TempDir;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
+import static owb.http.ApiClient.JSON;
+import static owb.http.ApiClient.HTTP;
+import static owb.http.ApiClient.assertError;
+import static owb.http.ApiClient.awaitJob;
+import static owb.http.ApiClient.get;
+import static owb.http.ApiClient.getJson;
+import static owb.http.ApiClient.jobId;
+import static owb.http.ApiClient.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Heatmap, spectrum and HTML audit report over real HTTP on tiny hand-made checkpoints. */
 class TensorViewRoutesTest {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     static Path tmp;
@@ -70,7 +68,7 @@ class TensorViewRoutesTest {
 
     @Test
     void heatmapBlockAveragesDownToTheAskedSize() throws Exception {
-        HttpResponse<byte[]> r = get("/api/models/" + tiny + "/tensors/ramp/heatmap.png?size=8&mode=signed",
+        HttpResponse<byte[]> r = get(server, "/api/models/" + tiny + "/tensors/ramp/heatmap.png?size=8&mode=signed",
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, r.statusCode());
         assertEquals("5", r.headers().firstValue("X-Block-Rows").orElseThrow());
@@ -85,37 +83,37 @@ class TensorViewRoutesTest {
 
     @Test
     void heatmapRefusesVectorsAndBadParameters() throws Exception {
-        assertError(get("/api/models/" + tiny + "/tensors/bias/heatmap.png"), 422, "rank 1");
-        assertError(get("/api/models/" + tiny + "/tensors/diag/heatmap.png?size=2"), 400, "size must be");
-        assertError(get("/api/models/" + tiny + "/tensors/diag/heatmap.png?mode=log"), 400, "mode must be");
-        assertError(get("/api/models/" + tiny + "/tensors/nope/heatmap.png"), 404, "no tensor 'nope'");
-        assertError(get("/api/models/no-such-model/tensors/diag/heatmap.png"), 404, "no model");
+        assertError(get(server, "/api/models/" + tiny + "/tensors/bias/heatmap.png"), 422, "rank 1");
+        assertError(get(server, "/api/models/" + tiny + "/tensors/diag/heatmap.png?size=2"), 400, "size must be");
+        assertError(get(server, "/api/models/" + tiny + "/tensors/diag/heatmap.png?mode=log"), 400, "mode must be");
+        assertError(get(server, "/api/models/" + tiny + "/tensors/nope/heatmap.png"), 404, "no tensor 'nope'");
+        assertError(get(server, "/api/models/no-such-model/tensors/diag/heatmap.png"), 404, "no model");
     }
 
     @Test
     void spectrumGivesTheSingularValuesDescending() throws Exception {
-        JsonNode s = getJson("/api/models/" + tiny + "/tensors/diag/spectrum", 200);
+        JsonNode s = getJson(server, "/api/models/" + tiny + "/tensors/diag/spectrum", 200);
         assertEquals("diag", s.get("name").asText());
         assertEquals(4.0, s.get("singular_values").get(0).asDouble(), 1e-5);
         assertEquals(3.0, s.get("singular_values").get(1).asDouble(), 1e-5);
         assertEquals(2, s.get("rank").asInt());
         assertTrue(s.get("exact").asBoolean());
         assertEquals(1.0, s.get("energy").get(1).asDouble(), 1e-6);
-        assertEquals(1, getJson("/api/models/" + tiny + "/tensors/diag/spectrum?k=1", 200)
+        assertEquals(1, getJson(server, "/api/models/" + tiny + "/tensors/diag/spectrum?k=1", 200)
                 .get("singular_values").size());
     }
 
     @Test
     void spectrumRefusesVectorsAndBadK() throws Exception {
-        assertError(get("/api/models/" + tiny + "/tensors/bias/spectrum"), 422, "needs a matrix");
-        assertError(get("/api/models/" + tiny + "/tensors/diag/spectrum?k=0"), 400, "k must be");
+        assertError(get(server, "/api/models/" + tiny + "/tensors/bias/spectrum"), 422, "needs a matrix");
+        assertError(get(server, "/api/models/" + tiny + "/tensors/diag/spectrum?k=0"), 400, "k must be");
     }
 
     @Test
     void auditReportIsOneSelfContainedPage() throws Exception {
         String job = startAudit(tiny);
-        awaitFinished(job);
-        HttpResponse<String> r = get("/api/models/" + tiny + "/audit-report.html?job=" + job);
+        awaitJob(server, job);
+        HttpResponse<String> r = get(server, "/api/models/" + tiny + "/audit-report.html?job=" + job);
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
         String html = r.body();
@@ -129,73 +127,37 @@ class TensorViewRoutesTest {
         assertTrue(start > 0);
         String json = html.substring(html.indexOf('>', start) + 1, html.indexOf("</script>", start));
         assertEquals(4, JSON.readTree(json).get("tensor_count").asInt());
-        HttpResponse<String> download = get("/api/models/" + tiny + "/audit-report.html?job=" + job + "&download=1");
+        HttpResponse<String> download = get(server, "/api/models/" + tiny + "/audit-report.html?job=" + job + "&download=1");
         assertTrue(download.headers().firstValue("Content-Disposition").orElse("").contains("tiny-audit.html"));
     }
 
     @Test
     void auditReportNeedsAFinishedAuditOfThatModel() throws Exception {
-        assertError(get("/api/models/" + tiny + "/audit-report.html"), 400, "?job=");
-        assertError(get("/api/models/" + tiny + "/audit-report.html?job=nope"), 404, "no job");
+        assertError(get(server, "/api/models/" + tiny + "/audit-report.html"), 400, "?job=");
+        assertError(get(server, "/api/models/" + tiny + "/audit-report.html?job=nope"), 404, "no job");
         String job = startAudit(other);
-        awaitFinished(job);
-        assertError(get("/api/models/" + tiny + "/audit-report.html?job=" + job), 404, "not an audit of model");
+        awaitJob(server, job);
+        assertError(get(server, "/api/models/" + tiny + "/audit-report.html?job=" + job), 404, "not an audit of model");
     }
 
     // --- helpers ---
 
     private static String id(String relativePath) throws Exception {
-        for (JsonNode m : getJson("/api/models", 200)) {
+        for (JsonNode m : getJson(server, "/api/models", 200)) {
             if (m.get("path").asText().equals(relativePath)) return m.get("id").asText();
         }
         throw new AssertionError("no model at " + relativePath);
     }
 
     private static BufferedImage png(String path) throws Exception {
-        HttpResponse<byte[]> r = get(path, HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = get(server, path, HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, r.statusCode(), path);
         assertEquals("image/png", r.headers().firstValue("Content-Type").orElse(""));
         return ImageIO.read(new ByteArrayInputStream(r.body()));
     }
 
     private static String startAudit(String modelId) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri("/api/models/" + modelId + "/audit"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(202, r.statusCode(), r.body());
-        return JSON.readTree(r.body()).get("job_id").asText();
+        return jobId(post(server, "/api/models/" + modelId + "/audit"));
     }
 
-    private static void awaitFinished(String jobId) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (getJson("/api/jobs/" + jobId, 200).get("state").asText().equals("done")) return;
-            Thread.sleep(20);
-        }
-        throw new AssertionError("job " + jobId + " not done after 30 s");
-    }
-
-    private static void assertError(HttpResponse<String> r, int status, String says) throws IOException {
-        assertEquals(status, r.statusCode(), r.uri() + " " + r.body());
-        String error = JSON.readTree(r.body()).get("error").asText();
-        assertTrue(error.contains(says), error);
-    }
-
-    private static JsonNode getJson(String path, int status) throws Exception {
-        HttpResponse<String> r = get(path);
-        assertEquals(status, r.statusCode(), path + " " + r.body());
-        return JSON.readTree(r.body());
-    }
-
-    private static URI uri(String path) {
-        return URI.create(server.url() + path);
-    }
-
-    private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return get(path, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static <T> HttpResponse<T> get(String path, HttpResponse.BodyHandler<T> body)
-            throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).build(), body);
-    }
 }
