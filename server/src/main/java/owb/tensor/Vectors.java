@@ -12,15 +12,20 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector species every kernel uses. The float species is the platform's preferred one clamped
- * to 256..512 bits, so a vector holds {@code L} = 8 or 16 floats: both divide the 16- and 32-element
- * runs of every ggml block, and the byte, short and int species below have the same lane count so a
- * lane-for-lane widening conversion to floats is a single instruction pair (sign-extend, convert).
+ * The vector species every kernel uses. The float species is the platform's preferred one, 128 to
+ * 512 bits, so a vector holds {@code L} = 4, 8 or 16 floats: each divides the 16- and 32-element
+ * runs of every ggml block. The short and int species have the same lane count, so a lane-for-lane
+ * widening conversion to floats is a single instruction pair (sign-extend, convert); so does the
+ * byte species, except with 4 lanes (128-bit vectors, e.g. ARM NEON), where no 32-bit byte vector
+ * exists: {@link #BYTES} is then null and quantized weights are decoded to floats first
+ * ({@link WeightRows#of}). A species wider than the hardware's is only emulated, hundreds of times
+ * slower, so the float species is never widened past the preferred one.
  */
 final class Vectors {
     static final VectorSpecies<Float> F = floatSpecies();
     static final int L = F.length();
-    static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * Byte.SIZE));
+    /** Null with 4 float lanes: there is no 32-bit byte vector. */
+    static final VectorSpecies<Byte> BYTES = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * Byte.SIZE)) : null;
     static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE));
     static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, F.vectorShape());
 
@@ -29,7 +34,7 @@ final class Vectors {
     private static VectorSpecies<Float> floatSpecies() {
         int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
         if (bits > 512) return FloatVector.SPECIES_512;
-        if (bits < 256) return FloatVector.SPECIES_256;
+        if (bits < 128) return FloatVector.SPECIES_128;   // no SIMD worth the name: emulated either way
         return FloatVector.SPECIES_PREFERRED;
     }
 

@@ -14,7 +14,7 @@ import owb.checkpoint.TensorEntry;
  * dequantization into one dot product (generation: each weight is used once).
  */
 public abstract sealed class WeightRows
-        permits ArrayRows, F32Rows, F16Rows, Bf16Rows, Q8_0Rows, Q4_0Rows, Q4_1Rows, Q4KRows, Q6KRows {
+        permits ArrayRows, DecodedRows, F32Rows, F16Rows, Bf16Rows, Q8_0Rows, Q4_0Rows, Q4_1Rows, Q4KRows, Q6KRows {
 
     private final int rows;
     private final int cols;
@@ -90,6 +90,7 @@ public abstract sealed class WeightRows
         MemorySegment data = w.data();
         int rows = (int) n;
         int cols = (int) k;
+        if (w.dtype().quantized() && Vectors.BYTES == null) return new DecodedRows(w, rows, cols);
         return switch (w.dtype()) {
             case F32 -> new F32Rows(data, rows, cols);
             case F16 -> new F16Rows(data, rows, cols);

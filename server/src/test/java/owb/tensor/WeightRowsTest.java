@@ -71,6 +71,40 @@ class WeightRowsTest {
         }
     }
 
+    /**
+     * The rows 128-bit CPUs use for quantized weights (decode, then an F32 dot), checked here on
+     * every machine: on this one {@link WeightRows#of} picks the fused kernels instead.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q6_K"})
+    void decodedRowsGiveTheReferenceValuesAndDots(DType dtype) {
+        int k = dtype.blockElements() == 256 ? 768 : 576;
+        TensorEntry w = weights.weight(dtype, 6, k);
+        WeightRows rows = new DecodedRows(w, 6, k);
+        float[] out = new float[2 * k];
+        rows.decodeRows(3, 2, out);
+        float[] x = weights.floats(k + 3);
+        for (int r = 0; r < 6; r++) {
+            float[] expected = ScalarReference.row(w, r);
+            if (r == 3 || r == 4) {
+                for (int c = 0; c < k; c++) {
+                    float actual = out[(r - 3) * k + c];
+                    assertTrue(Math.abs(actual - expected[c]) <= 2 * Math.ulp(expected[c]) + Float.MIN_VALUE,
+                            dtype + " row " + r + " column " + c + ": " + actual + " != " + expected[c]);
+                }
+            }
+            double dot = 0, magnitude = 0;
+            for (int c = 0; c < k; c++) {
+                dot += (double) expected[c] * x[3 + c];
+                magnitude += Math.abs((double) expected[c] * x[3 + c]);
+            }
+            assertEquals(dot, rows.dot(r, x, 3), 1e-5 * magnitude, dtype + " row " + r);
+        }
+        float[] y = new float[6];
+        rows.gemv(0, 6, java.util.Arrays.copyOfRange(x, 3, 3 + k), null, y);
+        for (int r = 0; r < 6; r++) assertEquals(rows.dot(r, x, 3), y[r], 0f, "gemv row " + r);
+    }
+
     @Test
     void halfPrecisionDecodingIsExactForEveryBitPattern() {
         ByteBuffer all = ByteBuffer.allocate(2 * 65536).order(ByteOrder.LITTLE_ENDIAN);
