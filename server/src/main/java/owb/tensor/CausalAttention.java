@@ -320,7 +320,7 @@ public final class CausalAttention {
     }
 
     /**
-     * In-place softmax of x[at .. at + length), max-subtracted, float32, with {@link #exp}. Lanes are
+     * In-place softmax of x[at .. at + length), max-subtracted, float32, with {@link Exp#exp}. Lanes are
      * summed in a fixed order, so the result does not depend on how the JIT compiled the caller.
      */
     static void softmaxRow(float[] x, int at, int length) {

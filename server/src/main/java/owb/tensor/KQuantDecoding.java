@@ -1,6 +1,6 @@
 package owb.tensor;
 
-import static owb.tensor.Lanes.LE;
+import static owb.tensor.Vectors.LE;
 import static owb.tensor.LegacyQuantDecoding.floats;
 import static owb.tensor.LegacyQuantDecoding.half;
 import static owb.tensor.LegacyQuantDecoding.highNibbles;
@@ -128,7 +128,7 @@ final class KQuantDecoding {
     }
 
     static void q4_K(MemorySegment src, long at, int blocks, float[] dst, int dstAt) {
-        if (!Lanes.VECTOR_DEQUANT) {
+        if (!Vectors.VECTOR_DEQUANT) {
             q4_KScalar(src, at, blocks, dst, dstAt);
             return;
         }
@@ -142,8 +142,8 @@ final class KQuantDecoding {
                 float m2 = dmin * k4Min(src, at + 4, 2 * g + 1);
                 long qs = at + 16 + 32 * g;
                 int out = dstAt + 64 * g;
-                for (int l = 0; l < 32; l += Lanes.COUNT) {
-                    ByteVector q = ByteVector.fromMemorySegment(Lanes.BYTES, src, qs + l, LE);
+                for (int l = 0; l < 32; l += Vectors.L) {
+                    ByteVector q = ByteVector.fromMemorySegment(Vectors.BYTES, src, qs + l, LE);
                     floats(lowNibbles(q)).mul(d1).sub(m1).intoArray(dst, out + l);
                     floats(highNibbles(q)).mul(d2).sub(m2).intoArray(dst, out + 32 + l);
                 }
@@ -203,7 +203,7 @@ final class KQuantDecoding {
     }
 
     static void q6_K(MemorySegment src, long at, int blocks, float[] dst, int dstAt) {
-        if (!Lanes.VECTOR_DEQUANT) {
+        if (!Vectors.VECTOR_DEQUANT) {
             q6_KScalar(src, at, blocks, dst, dstAt);
             return;
         }
@@ -214,11 +214,11 @@ final class KQuantDecoding {
                 long qh = at + 128 + 32 * half;
                 long sc = at + 192 + 8 * half;
                 // with 8 or 16 lanes a vector never straddles the 16-value scale boundary
-                for (int l = 0; l < 32; l += Lanes.COUNT) {
+                for (int l = 0; l < 32; l += Vectors.L) {
                     int is = l / 16;
-                    ByteVector low = ByteVector.fromMemorySegment(Lanes.BYTES, src, ql + l, LE);
-                    ByteVector lowNext = ByteVector.fromMemorySegment(Lanes.BYTES, src, ql + 32 + l, LE);
-                    ByteVector high = ByteVector.fromMemorySegment(Lanes.BYTES, src, qh + l, LE);
+                    ByteVector low = ByteVector.fromMemorySegment(Vectors.BYTES, src, ql + l, LE);
+                    ByteVector lowNext = ByteVector.fromMemorySegment(Vectors.BYTES, src, ql + 32 + l, LE);
+                    ByteVector high = ByteVector.fromMemorySegment(Vectors.BYTES, src, qh + l, LE);
                     floats(sixBits(lowNibbles(low), high, 0))
                             .mul(d * scale(src, sc + is)).intoArray(dst, dstAt + l);
                     floats(sixBits(lowNibbles(lowNext), high, 2))

@@ -1,8 +1,8 @@
 package owb.tensor;
 
-import static owb.tensor.Lanes.I16;
-import static owb.tensor.Lanes.I32;
-import static owb.tensor.Lanes.LE;
+import static owb.tensor.Vectors.INT_LE;
+import static owb.tensor.Vectors.LE;
+import static owb.tensor.Vectors.SHORT_LE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,7 +28,7 @@ final class LegacyQuantDecoding {
 
     private static byte at(MemorySegment src, long offset) { return src.get(ValueLayout.JAVA_BYTE, offset); }
 
-    static float half(MemorySegment src, long offset) { return Half.toFloat(src.get(I16, offset)); }
+    static float half(MemorySegment src, long offset) { return Half.toFloat(src.get(SHORT_LE, offset)); }
 
     // block_q4_0 (18 bytes): f16 d, u8 qs[16]; value = (nibble - 8) * d
     static void q4_0Scalar(MemorySegment src, long at, int blocks, float[] dst, int dstAt) {
@@ -43,14 +43,14 @@ final class LegacyQuantDecoding {
     }
 
     static void q4_0(MemorySegment src, long at, int blocks, float[] dst, int dstAt) {
-        if (!Lanes.VECTOR_DEQUANT) {
+        if (!Vectors.VECTOR_DEQUANT) {
             q4_0Scalar(src, at, blocks, dst, dstAt);
             return;
         }
         for (int b = 0; b < blocks; b++, at += 18, dstAt += BLOCK) {
             float d = half(src, at);
-            for (int j = 0; j < 16; j += Lanes.COUNT) {
-                ByteVector q = ByteVector.fromMemorySegment(Lanes.BYTES, src, at + 2 + j, LE);
+            for (int j = 0; j < 16; j += Vectors.L) {
+                ByteVector q = ByteVector.fromMemorySegment(Vectors.BYTES, src, at + 2 + j, LE);
                 floats(lowNibbles(q).sub((byte) 8)).mul(d).intoArray(dst, dstAt + j);
                 floats(highNibbles(q).sub((byte) 8)).mul(d).intoArray(dst, dstAt + j + 16);
             }
@@ -71,15 +71,15 @@ final class LegacyQuantDecoding {
     }
 
     static void q4_1(MemorySegment src, long at, int blocks, float[] dst, int dstAt) {
-        if (!Lanes.VECTOR_DEQUANT) {
+        if (!Vectors.VECTOR_DEQUANT) {
             q4_1Scalar(src, at, blocks, dst, dstAt);
             return;
         }
         for (int b = 0; b < blocks; b++, at += 20, dstAt += BLOCK) {
             float d = half(src, at);
             float m = half(src, at + 2);
-            for (int j = 0; j < 16; j += Lanes.COUNT) {
-                ByteVector q = ByteVector.fromMemorySegment(Lanes.BYTES, src, at + 4 + j, LE);
+            for (int j = 0; j < 16; j += Vectors.L) {
+                ByteVector q = ByteVector.fromMemorySegment(Vectors.BYTES, src, at + 4 + j, LE);
                 floats(lowNibbles(q)).mul(d).add(m).intoArray(dst, dstAt + j);
                 floats(highNibbles(q)).mul(d).add(m).intoArray(dst, dstAt + j + 16);
             }
@@ -91,7 +91,7 @@ final class LegacyQuantDecoding {
     static void q5_0Scalar(MemorySegment src, long at, int blocks, float[] dst, int dstAt) {
         for (int b = 0; b < blocks; b++, at += 22, dstAt += BLOCK) {
             float d = half(src, at);
-            int qh = src.get(I32, at + 2);
+            int qh = src.get(INT_LE, at + 2);
             for (int j = 0; j < 16; j++) {
                 int q = at(src, at + 6 + j);
                 int low = (q & 0x0F) | (((qh >>> j) & 1) << 4);
@@ -107,7 +107,7 @@ final class LegacyQuantDecoding {
         for (int b = 0; b < blocks; b++, at += 24, dstAt += BLOCK) {
             float d = half(src, at);
             float m = half(src, at + 2);
-            int qh = src.get(I32, at + 4);
+            int qh = src.get(INT_LE, at + 4);
             for (int j = 0; j < 16; j++) {
                 int q = at(src, at + 8 + j);
                 int low = (q & 0x0F) | (((qh >>> j) & 1) << 4);
@@ -127,14 +127,14 @@ final class LegacyQuantDecoding {
     }
 
     static void q8_0(MemorySegment src, long at, int blocks, float[] dst, int dstAt) {
-        if (!Lanes.VECTOR_DEQUANT) {
+        if (!Vectors.VECTOR_DEQUANT) {
             q8_0Scalar(src, at, blocks, dst, dstAt);
             return;
         }
         for (int b = 0; b < blocks; b++, at += 34, dstAt += BLOCK) {
             float d = half(src, at);
-            for (int j = 0; j < BLOCK; j += Lanes.COUNT) {
-                floats(ByteVector.fromMemorySegment(Lanes.BYTES, src, at + 2 + j, LE))
+            for (int j = 0; j < BLOCK; j += Vectors.L) {
+                floats(ByteVector.fromMemorySegment(Vectors.BYTES, src, at + 2 + j, LE))
                         .mul(d).intoArray(dst, dstAt + j);
             }
         }
@@ -148,6 +148,6 @@ final class LegacyQuantDecoding {
 
     /** Signed bytes to floats, lane for lane. */
     static FloatVector floats(ByteVector q) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, Lanes.FLOATS, 0);
+        return (FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, 0);
     }
 }

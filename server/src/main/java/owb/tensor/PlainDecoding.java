@@ -1,11 +1,11 @@
 package owb.tensor;
 
-import static owb.tensor.Lanes.F32;
-import static owb.tensor.Lanes.F64;
-import static owb.tensor.Lanes.I16;
-import static owb.tensor.Lanes.I32;
-import static owb.tensor.Lanes.I64;
-import static owb.tensor.Lanes.LE;
+import static owb.tensor.Vectors.DOUBLE_LE;
+import static owb.tensor.Vectors.FLOAT_LE;
+import static owb.tensor.Vectors.INT_LE;
+import static owb.tensor.Vectors.LE;
+import static owb.tensor.Vectors.LONG_LE;
+import static owb.tensor.Vectors.SHORT_LE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,21 +22,21 @@ final class PlainDecoding {
     private PlainDecoding() {}
 
     static void f64(MemorySegment src, long at, int count, float[] dst, int dstAt) {
-        for (int i = 0; i < count; i++) dst[dstAt + i] = (float) src.get(F64, at + 8L * i);
+        for (int i = 0; i < count; i++) dst[dstAt + i] = (float) src.get(DOUBLE_LE, at + 8L * i);
     }
 
     static void f32(MemorySegment src, long at, int count, float[] dst, int dstAt) {
-        MemorySegment.copy(src, F32, at, dst, dstAt, count);
+        MemorySegment.copy(src, FLOAT_LE, at, dst, dstAt, count);
     }
 
     static void f16Scalar(MemorySegment src, long at, int count, float[] dst, int dstAt) {
-        for (int i = 0; i < count; i++) dst[dstAt + i] = Half.toFloat(src.get(I16, at + 2L * i));
+        for (int i = 0; i < count; i++) dst[dstAt + i] = Half.toFloat(src.get(SHORT_LE, at + 2L * i));
     }
 
     static void f16(MemorySegment src, long at, int count, float[] dst, int dstAt) {
         int i = 0;
-        if (Lanes.VECTOR_DEQUANT) {
-            for (int bound = Lanes.FLOATS.loopBound(count); i < bound; i += Lanes.COUNT) {
+        if (Vectors.VECTOR_DEQUANT) {
+            for (int bound = Vectors.F.loopBound(count); i < bound; i += Vectors.L) {
                 Half.toFloats(widen(src, at + 2L * i)).intoArray(dst, dstAt + i);
             }
         }
@@ -44,13 +44,13 @@ final class PlainDecoding {
     }
 
     static void bf16Scalar(MemorySegment src, long at, int count, float[] dst, int dstAt) {
-        for (int i = 0; i < count; i++) dst[dstAt + i] = bf16ToFloat(src.get(I16, at + 2L * i));
+        for (int i = 0; i < count; i++) dst[dstAt + i] = bf16ToFloat(src.get(SHORT_LE, at + 2L * i));
     }
 
     static void bf16(MemorySegment src, long at, int count, float[] dst, int dstAt) {
         int i = 0;
-        if (Lanes.VECTOR_DEQUANT) {
-            for (int bound = Lanes.FLOATS.loopBound(count); i < bound; i += Lanes.COUNT) {
+        if (Vectors.VECTOR_DEQUANT) {
+            for (int bound = Vectors.F.loopBound(count); i < bound; i += Vectors.L) {
                 widen(src, at + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                         .intoArray(dst, dstAt + i);
             }
@@ -74,15 +74,15 @@ final class PlainDecoding {
     }
 
     static void i64(MemorySegment src, long at, int count, float[] dst, int dstAt) {
-        for (int i = 0; i < count; i++) dst[dstAt + i] = (float) src.get(I64, at + 8L * i);
+        for (int i = 0; i < count; i++) dst[dstAt + i] = (float) src.get(LONG_LE, at + 8L * i);
     }
 
     static void i32(MemorySegment src, long at, int count, float[] dst, int dstAt) {
-        for (int i = 0; i < count; i++) dst[dstAt + i] = (float) src.get(I32, at + 4L * i);
+        for (int i = 0; i < count; i++) dst[dstAt + i] = (float) src.get(INT_LE, at + 4L * i);
     }
 
     static void i16(MemorySegment src, long at, int count, float[] dst, int dstAt) {
-        for (int i = 0; i < count; i++) dst[dstAt + i] = src.get(I16, at + 2L * i);
+        for (int i = 0; i < count; i++) dst[dstAt + i] = src.get(SHORT_LE, at + 2L * i);
     }
 
     static void i8(MemorySegment src, long at, int count, float[] dst, int dstAt) {
@@ -102,7 +102,7 @@ final class PlainDecoding {
 
     /** One vector of 16-bit values from {@code at}, sign-extended to int lanes. */
     private static IntVector widen(MemorySegment src, long at) {
-        return (IntVector) ShortVector.fromMemorySegment(Lanes.SHORTS, src, at, LE)
-                .convertShape(VectorOperators.S2I, Lanes.INTS, 0);
+        return (IntVector) ShortVector.fromMemorySegment(Vectors.SHORTS, src, at, LE)
+                .convertShape(VectorOperators.S2I, Vectors.INTS, 0);
     }
 }

@@ -38,10 +38,19 @@ final class Vectors {
         return FloatVector.SPECIES_PREFERRED;
     }
 
+    /**
+     * Whether the block decoders step through ggml's 16- and 32-value runs a vector at a time: they
+     * load bytes, so they need {@link #BYTES}; with 4 lanes they decode value by value.
+     */
+    static final boolean VECTOR_DEQUANT = BYTES != null;
+
     /** Checkpoint files are little-endian (GGUF, safetensors). */
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfDouble DOUBLE_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(LE);
 
     /** Signed bytes to floats, lane for lane. */
     static FloatVector floats(ByteVector bytes) {
