@@ -8,55 +8,32 @@ import java.util.List;
  * GPT-2: learned position embeddings; pre-norm blocks of LayerNorm, multi-head attention (one
  * fused qkv projection, biases everywhere) and a GELU MLP; a final LayerNorm; tied unembedding.
  */
-final class Gpt2Model implements LanguageModel {
+final class Gpt2Model extends PreNormModel {
 
     record Layer(Norm ln1, Linear qkv, Linear attnOut, Norm ln2, Linear mlpIn, Linear mlpOut) {}
 
     record Weights(Embedding tokenEmbedding, Embedding positionEmbedding, List<Layer> layers, Norm lnFinal,
                    Linear unembed) {}
 
-    private final ModelConfig cfg;
     private final Weights w;
 
     Gpt2Model(ModelConfig cfg, Weights w) {
-        this.cfg = cfg;
+        super(cfg, w.lnFinal(), w.unembed());
         this.w = w;
     }
 
-    @Override
-    public ModelConfig config() { return cfg; }
+    /** Positions the learned position embedding covers (n_ctx, or fewer rows in the file). */
+    private int maxPositions() { return Math.min(cfg.nCtx(), w.positionEmbedding().rows()); }
 
     @Override
-    public float[] unembedResidual(float[] resid, int n) {
-        if (n < 1 || resid.length != n * cfg.dModel()) throw new IllegalArgumentException("resid must be [n, d_model]");
-        float[] normed = w.lnFinal().forward(resid, n, Hooks.none(), "ln_final");
-        return Unembedding.logits(w.unembed(), normed, n, cfg.dModel(), true);
-    }
-
-    @Override
-    public FinalNorm finalNorm() { return FinalNorm.of(w.lnFinal()); }
-
-    @Override
-    public float[] unembeddingRow(int token) { return Unembedding.row(w.unembed(), token); }
-
-    @Override
-    public float[] headOutputs(int layer, float[] z) {
-        if (z.length != cfg.nHeads() * cfg.dHead()) throw new IllegalArgumentException("z must be [heads, d_head]");
-        return w.layers().get(layer).attnOut().groupProducts(z, cfg.nHeads());
-    }
-
-    @Override
-    public float[] attentionOutputBias(int layer) {
-        float[] bias = w.layers().get(layer).attnOut().bias();
-        return bias == null ? new float[cfg.dModel()] : bias.clone();
-    }
+    Linear attentionOutput(int layer) { return w.layers().get(layer).attnOut(); }
 
     @Override
     public float[] forward(int[] tokens, KvCache cache, Hooks hooks, boolean allPositions) {
         int n = tokens.length;
         int start = cache.length();
         int d = cfg.dModel();
-        LanguageModel.checkInput(tokens, start, cfg, Math.min(cfg.nCtx(), w.positionEmbedding().rows()));
+        LanguageModel.checkInput(tokens, start, cfg, maxPositions());
 
         float[] embed = w.tokenEmbedding().lookup(tokens);                      // [n, d]
         hooks.at("hook_embed", embed, n, d);
@@ -64,30 +41,20 @@ final class Gpt2Model implements LanguageModel {
         hooks.at("hook_pos_embed", posEmbed, n, d);
         float[] resid = add(embed, posEmbed);                                   // [n, d]
         resid = blocks(0, resid, n, cache, hooks);                              // [n, d]
-        float[] normed = w.lnFinal().forward(resid, n, hooks, "ln_final");      // [n, d]
-        return Unembedding.logits(w.unembed(), normed, n, d, allPositions);     // [n or 1, d_vocab]
+        return logits(resid, n, hooks, allPositions);                           // [n or 1, d_vocab]
     }
 
     @Override
     public float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks) {
         int n = LanguageModel.checkResidual(layer, resid, cfg);
-        if ((long) cache.length() + n > Math.min(cfg.nCtx(), w.positionEmbedding().rows())) {
-            throw new ModelException((cache.length() + n) + " positions exceed the model's "
-                    + Math.min(cfg.nCtx(), w.positionEmbedding().rows()));
+        if ((long) cache.length() + n > maxPositions()) {
+            throw new ModelException((cache.length() + n) + " positions exceed the model's " + maxPositions());
         }
         return blocks(layer, resid.clone(), n, cache, hooks);
     }
 
-    /** Blocks [first, n_layers) on resid [n, d] at positions [cache.length(), +n); the residual after the last. */
-    private float[] blocks(int first, float[] resid, int n, KvCache cache, Hooks hooks) {
-        int start = cache.length();
-        cache.reserve(start + n);
-        for (int l = first; l < cfg.nLayers(); l++) resid = block(l, resid, n, start, cache, hooks);
-        cache.advance(n);
-        return resid;
-    }
-
-    private float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks) {
+    @Override
+    float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks) {
         Layer layer = w.layers().get(l);
         String b = "blocks." + l + ".";
         int d = cfg.dModel();

@@ -5,7 +5,7 @@ package owb.model;
  * own weights (see {@link ModelLoader}). Activations are float32; weights stay in their stored
  * encoding. The checkpoint must stay open while the model is used.
  */
-public sealed interface LanguageModel permits Gpt2Model, LlamaModel {
+public sealed interface LanguageModel permits PreNormModel {
 
     ModelConfig config();
 

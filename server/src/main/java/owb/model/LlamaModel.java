@@ -9,7 +9,7 @@ import java.util.List;
  * RMSNorm, rotary grouped-query attention (optionally with q/k/v biases and a sliding window) and
  * a SwiGLU MLP; a final RMSNorm; an unembedding, or the token embedding when tied.
  */
-final class LlamaModel implements LanguageModel {
+final class LlamaModel extends PreNormModel {
 
     /** Biases are null where the checkpoint has none (Qwen2 has q/k/v biases). */
     record Layer(Norm ln1, Linear q, Linear k, Linear v, Linear o, Norm ln2, Linear gate, Linear up,
@@ -22,41 +22,15 @@ final class LlamaModel implements LanguageModel {
     record Weights(Embedding tokenEmbedding, List<Layer> layers, Norm lnFinal, Linear unembed, Rope rope,
                    boolean interleavedQk) {}
 
-    private final ModelConfig cfg;
     private final Weights w;
 
     LlamaModel(ModelConfig cfg, Weights w) {
-        this.cfg = cfg;
+        super(cfg, w.lnFinal(), w.unembed());
         this.w = w;
     }
 
     @Override
-    public ModelConfig config() { return cfg; }
-
-    @Override
-    public float[] unembedResidual(float[] resid, int n) {
-        if (n < 1 || resid.length != n * cfg.dModel()) throw new IllegalArgumentException("resid must be [n, d_model]");
-        float[] normed = w.lnFinal().forward(resid, n, Hooks.none(), "ln_final");
-        return Unembedding.logits(w.unembed(), normed, n, cfg.dModel(), true);
-    }
-
-    @Override
-    public FinalNorm finalNorm() { return FinalNorm.of(w.lnFinal()); }
-
-    @Override
-    public float[] unembeddingRow(int token) { return Unembedding.row(w.unembed(), token); }
-
-    @Override
-    public float[] headOutputs(int layer, float[] z) {
-        if (z.length != cfg.nHeads() * cfg.dHead()) throw new IllegalArgumentException("z must be [heads, d_head]");
-        return w.layers().get(layer).o().groupProducts(z, cfg.nHeads());
-    }
-
-    @Override
-    public float[] attentionOutputBias(int layer) {
-        float[] bias = w.layers().get(layer).o().bias();
-        return bias == null ? new float[cfg.dModel()] : bias.clone();
-    }
+    Linear attentionOutput(int layer) { return w.layers().get(layer).o(); }
 
     @Override
     public float[] forward(int[] tokens, KvCache cache, Hooks hooks, boolean allPositions) {
@@ -68,8 +42,7 @@ final class LlamaModel implements LanguageModel {
         float[] resid = w.tokenEmbedding().lookup(tokens);                      // [n, d]
         hooks.at("hook_embed", resid, n, d);
         resid = blocks(0, resid, n, cache, hooks);                              // [n, d]
-        float[] normed = w.lnFinal().forward(resid, n, hooks, "ln_final");      // [n, d]
-        return Unembedding.logits(w.unembed(), normed, n, d, allPositions);     // [n or 1, d_vocab]
+        return logits(resid, n, hooks, allPositions);                           // [n or 1, d_vocab]
     }
 
     @Override
@@ -78,16 +51,8 @@ final class LlamaModel implements LanguageModel {
         return blocks(layer, resid.clone(), n, cache, hooks);
     }
 
-    /** Blocks [first, n_layers) on resid [n, d] at positions [cache.length(), +n); the residual after the last. */
-    private float[] blocks(int first, float[] resid, int n, KvCache cache, Hooks hooks) {
-        int start = cache.length();
-        cache.reserve(start + n);
-        for (int l = first; l < cfg.nLayers(); l++) resid = block(l, resid, n, start, cache, hooks);
-        cache.advance(n);
-        return resid;
-    }
-
-    private float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks) {
+    @Override
+    float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks) {
         Layer layer = w.layers().get(l);
         String b = "blocks." + l + ".";
         int d = cfg.dModel();
