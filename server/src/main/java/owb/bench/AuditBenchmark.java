@@ -100,9 +100,9 @@ public final class AuditBenchmark {
             StatsKernel.warmUp(c.tensors());
             timeKernel(c); // every call site compiled too
             for (int r = 0; r < options.repeat(); r++) {
-                long cpu = processCpuNanos();
+                long cpu = Machine.processCpuNanos();
                 gbps[r] = f.tensorBytes() / timeKernel(c) / 1e9;
-                perCore[r] = f.tensorBytes() / ((processCpuNanos() - cpu) / 1e9) / 1e9;
+                perCore[r] = f.tensorBytes() / ((Machine.processCpuNanos() - cpu) / 1e9) / 1e9;
                 log.printf(Locale.ROOT, "  run %d: %.2f GB/s, %.2f GB/s per core%n", r + 1, gbps[r], perCore[r]);
             }
         }
@@ -120,11 +120,6 @@ public final class AuditBenchmark {
         }
         return new KernelRow(f.dtype(), f.path(), f.tensorBytes(), Median.of(gbps), Median.of(perCore), Median.of(numpy),
                 Median.of(numpyPerCore), numpyBytes, null);
-    }
-
-    /** CPU time of every thread of this process (JIT and GC included; both idle once warm). */
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** Seconds for the statistics of every tensor. */

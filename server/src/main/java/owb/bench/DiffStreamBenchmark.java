@@ -89,11 +89,11 @@ public final class DiffStreamBenchmark {
             pass(b, d); // every call site compiled
             ours = pass(b, d);
             for (int r = 0; r < gbps.length; r++) {
-                long cpu = processCpuNanos();
+                long cpu = Machine.processCpuNanos();
                 long start = System.nanoTime();
                 pass(b, d);
                 gbps[r] = bytes / ((System.nanoTime() - start) / 1e9) / 1e9;
-                perCore[r] = bytes / ((processCpuNanos() - cpu) / 1e9) / 1e9;
+                perCore[r] = bytes / ((Machine.processCpuNanos() - cpu) / 1e9) / 1e9;
                 log.printf(Locale.ROOT, "  run %d: %.2f GB/s, %.2f GB/s per core%n", r + 1, gbps[r], perCore[r]);
             }
             JsonNode numpy = numpy(options, base.path(), derivative.path(), Math.min(3, options.repeat()));
@@ -174,7 +174,4 @@ public final class DiffStreamBenchmark {
         return v;
     }
 
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-    }
 }

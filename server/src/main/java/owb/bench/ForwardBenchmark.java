@@ -3,7 +3,6 @@ package owb.bench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -232,28 +231,13 @@ public final class ForwardBenchmark {
 
     /** One warm-up, then {@code repeats} timed runs: wall clock and this process's CPU time (all threads). */
     static Timing time(int tokens, Runnable pass, int repeats) {
-        pass.run();
-        double[] walls = new double[repeats];
-        double[] cpus = new double[repeats];
-        for (int r = 0; r < repeats; r++) {
-            long c0 = processCpuNanos();
-            long t0 = System.nanoTime();
-            pass.run();
-            walls[r] = (System.nanoTime() - t0) / 1e9;
-            long c1 = processCpuNanos();
-            cpus[r] = c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9;
-        }
+        TimedRuns runs = TimedRuns.of(pass, repeats);
+        double[] walls = runs.walls();
+        double[] cpus = runs.cpus();
         double[] rates = Arrays.stream(walls).map(w -> tokens / w).sorted().toArray();
         double[] cpuRates = Arrays.stream(cpus).map(c -> tokens / c).sorted().toArray();
         return new Timing(tokens, Median.of(walls), Median.of(rates), rates[0], rates[rates.length - 1],
                 Median.of(cpuRates), repeats);
-    }
-
-    private static long processCpuNanos() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            return os.getProcessCpuTime();
-        }
-        return -1;
     }
 
     // ---- peers and the cold path -----------------------------------------------------------------------

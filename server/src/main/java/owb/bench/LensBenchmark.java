@@ -2,11 +2,9 @@ package owb.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -128,27 +126,8 @@ public final class LensBenchmark {
     }
 
     private static Timing time(int repeat, Runnable pass) {
-        pass.run();
-        double[] walls = new double[repeat];
-        double[] cpus = new double[repeat];
-        List<Double> runs = new ArrayList<>();
-        for (int r = 0; r < repeat; r++) {
-            long c0 = cpuNanos();
-            long t0 = System.nanoTime();
-            pass.run();
-            walls[r] = (System.nanoTime() - t0) / 1e9;
-            long c1 = cpuNanos();
-            cpus[r] = c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9;
-            runs.add(walls[r]);
-        }
-        return new Timing(Median.of(walls), Median.of(cpus), runs);
-    }
-
-    private static long cpuNanos() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            return os.getProcessCpuTime();
-        }
-        return -1;
+        TimedRuns runs = TimedRuns.of(pass, repeat);
+        return new Timing(Median.of(runs.walls()), Median.of(runs.cpus()), java.util.Arrays.stream(runs.walls()).boxed().toList());
     }
 
     private static JsonNode runPeer(Options o, Path npy, int target, PrintStream err) throws IOException, InterruptedException {

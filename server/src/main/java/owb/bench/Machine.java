@@ -29,6 +29,14 @@ final class Machine {
         }
     }
 
+    /** CPU time of every thread of this process, JIT and GC included, in nanoseconds; -1 where the JVM cannot tell. */
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
     /** Load averages as "0.46 0.98 2.17". */
     static String format(double[] load) {
         return String.join(" ", Arrays.stream(load).mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).toList());
