@@ -67,17 +67,21 @@ public final class DiffStreamBenchmark {
         for (Row r : rows) out.println(r.dtype().label() + ": " + r.agreement());
     }
 
+    /** GB/s of one pass over both files mapped anew (page-table faults included). */
+    private static double passOverFreshMappings(BenchFile base, BenchFile derivative, long bytes) throws IOException {
+        try (Checkpoint b = base.map(Arena.ofShared()); Checkpoint d = derivative.map(Arena.ofShared())) {
+            long start = System.nanoTime();
+            pass(b, d);
+            return bytes / ((System.nanoTime() - start) / 1e9) / 1e9;
+        }
+    }
+
     private static Row measure(Options options, BenchFile base, BenchFile derivative, PrintStream log)
             throws IOException, InterruptedException {
         log.println("diff stream: " + base.path().getFileName() + " vs " + derivative.path().getFileName());
         long bytes = base.tensorBytes() + derivative.tensorBytes();
-        double firstPass;
-        try (Checkpoint b = base.map(Arena.ofShared()); Checkpoint d = derivative.map(Arena.ofShared())) {
-            long start = System.nanoTime();
-            pass(b, d);
-            firstPass = bytes / ((System.nanoTime() - start) / 1e9) / 1e9;
-            log.printf(Locale.ROOT, "  first pass over fresh mappings, code not yet compiled: %.2f GB/s%n", firstPass);
-        }
+        double firstPass = passOverFreshMappings(base, derivative, bytes);
+        log.printf(Locale.ROOT, "  first pass over fresh mappings, code not yet compiled: %.2f GB/s%n", firstPass);
         double[] gbps = new double[options.repeat()];
         double[] perCore = new double[options.repeat()];
         List<DeltaStats> ours;
@@ -113,13 +117,8 @@ public final class DiffStreamBenchmark {
             numpyMedian = Median.of(numpyGbps);
             numpyMedianPerCore = Median.of(numpyPerCore);
         }
-        double freshMap;
-        try (Checkpoint b = base.map(Arena.ofShared()); Checkpoint d = derivative.map(Arena.ofShared())) {
-            long start = System.nanoTime();
-            pass(b, d);
-            freshMap = bytes / ((System.nanoTime() - start) / 1e9) / 1e9;
-            log.printf(Locale.ROOT, "  a pass over fresh mappings, code compiled: %.2f GB/s%n", freshMap);
-        }
+        double freshMap = passOverFreshMappings(base, derivative, bytes);
+        log.printf(Locale.ROOT, "  a pass over fresh mappings, code compiled: %.2f GB/s%n", freshMap);
         return new Row(base.dtype(), bytes, owb, owbPerCore, firstPass, freshMap, numpyMedian, numpyMedianPerCore, agreement);
     }
 

@@ -1,9 +1,6 @@
 package owb.http;
 
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.javalin.http.NotFoundResponse;
 import io.javalin.http.ServiceUnavailableResponse;
 import owb.audit.AuditJson;
@@ -38,10 +35,6 @@ final class JobRunner implements AutoCloseable {
     private static final int MAX_KEPT_JOBS = 64;
     private static final int MAX_QUEUED = 16;
 
-    // AuditJson's text is parsed once so that job responses embed it as JSON, not as a string.
-    private static final ObjectMapper AUDIT_READER = JsonMapper.builder()
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
-
     private final ModelRegistry registry;
     private final ThreadPoolExecutor executor;
     private final LinkedHashMap<String, Job> jobs = new LinkedHashMap<>(16, 0.75f, true); // LRU order
@@ -62,7 +55,7 @@ final class JobRunner implements AutoCloseable {
         return start("audit " + modelId, id -> Job.audit(id, modelId), job -> {
             try (CheckpointCache.Lease lease = registry.open(modelId)) {
                 AuditReport report = Auditor.audit(lease.checkpoint(), job::progress);
-                return AUDIT_READER.readTree(AuditJson.toJson(report));
+                return AuditJson.toTree(report);
             }
         });
     }
