@@ -1,17 +1,13 @@
 package owb.checkpoint;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import owb.json.JsonTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The small JSON files beside weights (config.json, index files), read strictly and bounded. */
@@ -19,13 +15,6 @@ final class JsonFiles {
 
     /** Far above any real config.json or index (a 400B model's index is a few MB). */
     static final long MAX_BYTES = 100_000_000L;
-
-    private static final JsonMapper MAPPER = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .enable(DeserializationFeature.USE_LONG_FOR_INTS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
 
     private JsonFiles() {}
 
@@ -35,12 +24,7 @@ final class JsonFiles {
      */
     @SuppressWarnings("unchecked")
     static Map<String, Object> readMap(Path file) throws IOException {
-        ObjectNode root = readObject(file);
-        try {
-            return MAPPER.treeToValue(root, LinkedHashMap.class);
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(file, "cannot convert JSON: " + e.getOriginalMessage());
-        }
+        return (Map<String, Object>) JsonTree.toPlain(readObject(file));
     }
 
     /** The file's top-level JSON object; anything else is a CheckpointException naming the file. */
@@ -53,12 +37,12 @@ final class JsonFiles {
         byte[] bytes = Files.readAllBytes(file);
         JsonNode root;
         try {
-            root = MAPPER.readTree(bytes);
+            root = JsonTree.parse(JsonTree.STRICT, bytes, JsonTree.Ints.LONG);
         } catch (JsonProcessingException e) {
             long at = e.getLocation() == null ? -1 : Math.max(-1, e.getLocation().getByteOffset());
             throw new CheckpointException(file, at, "invalid JSON: " + e.getOriginalMessage());
         }
-        if (root == null || root.isMissingNode()) throw new CheckpointException(file, "empty JSON file");
+        if (root == null) throw new CheckpointException(file, "empty JSON file");
         if (!(root instanceof ObjectNode object)) {
             throw new CheckpointException(file, 0, "expected a JSON object, found " + root.getNodeType());
         }

@@ -55,9 +55,11 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
 
     /**
      * Jackson's default limits (20M-char strings, 50k-char names) would refuse some headers that
-     * the reference accepts; the 100 MB header limit is the bound that matters.
+     * the reference accepts; the 100 MB header limit is the bound that matters. Tensor names are
+     * not interned: each is read once, and a large model has tens of thousands.
      */
     private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxStringLength((int) SafetensorsReader.MAX_HEADER_BYTES)
                     .maxNameLength((int) SafetensorsReader.MAX_HEADER_BYTES)

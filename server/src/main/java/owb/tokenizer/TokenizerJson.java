@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import owb.json.JsonTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +28,6 @@ final class TokenizerJson {
     /** The largest tokenizer.json read: real ones are a few MB (Llama 3: 9 MB). */
     static final long MAX_FILE_BYTES = 256L << 20;
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Pattern NEVER_MATCHES = Pattern.compile("(?!)");
     private static final List<String> BOS_GUESSES = List.of("<|begin_of_text|>", "<s>", "<bos>", "<|endoftext|>");
     private static final List<String> EOS_GUESSES = List.of("<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>");
@@ -58,7 +59,9 @@ final class TokenizerJson {
 
     private static JsonNode parseJson(byte[] json, String source) {
         try {
-            return MAPPER.readTree(json);
+            try (JsonParser p = JsonTree.LENIENT.createParser(json)) {   // like ObjectMapper.readTree: the first value
+                return p.nextToken() == null ? MissingNode.getInstance() : JsonTree.read(p, JsonTree.Ints.SMALLEST);
+            }
         } catch (JsonProcessingException e) {
             throw new TokenizerException(source, "not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -77,9 +80,9 @@ final class TokenizerJson {
     private record Document(JsonNode root, JsonNode model, Map<String, Integer> vocab, List<String[]> merges) {}
 
     private Document document(byte[] json) {
-        try (JsonParser p = MAPPER.createParser(json)) {
+        try (JsonParser p = JsonTree.LENIENT.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw problem("the top level is not a JSON object");
-            ObjectNode root = MAPPER.createObjectNode();
+            ObjectNode root = JsonNodeFactory.instance.objectNode();
             ObjectNode model = null;
             Map<String, Integer> vocab = null;
             List<String[]> merges = null;
@@ -87,10 +90,10 @@ final class TokenizerJson {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
                 if (!field.equals("model") || value != JsonToken.START_OBJECT) {
-                    root.set(field, MAPPER.readTree(p));
+                    root.set(field, JsonTree.read(p, JsonTree.Ints.SMALLEST));
                     continue;
                 }
-                model = MAPPER.createObjectNode();
+                model = JsonNodeFactory.instance.objectNode();
                 root.set(field, model);
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String name = p.currentName();
@@ -102,7 +105,7 @@ final class TokenizerJson {
                         merges = merges(p);
                         model.put(name, "(read as a list)");
                     } else {
-                        model.set(name, MAPPER.readTree(p));
+                        model.set(name, JsonTree.read(p, JsonTree.Ints.SMALLEST));
                     }
                 }
             }
