@@ -9,9 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import owb.json.JsonText;
 import owb.checkpoint.Checkpoint;
 import owb.checkpoint.Checkpoints;
 import owb.model.Activation;
@@ -133,7 +132,7 @@ final class AttentionCommand implements Command, ArgsSpec {
                     }).toList()).toList());
                     doc.put("pattern", p);
                 }
-                out.println(JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build().writeValueAsString(doc));
+                out.println(JsonText.pretty(doc));
                 return 0;
             }
             out.printf("model   %s (%s: %d layers, %d heads)%n", modelPath, model.config().architecture(),

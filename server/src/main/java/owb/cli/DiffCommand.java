@@ -11,8 +11,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.TreeMap;
 
-import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import owb.json.JsonText;
 import owb.checkpoint.Checkpoint;
 import owb.checkpoint.Checkpoints;
 import owb.diff.BehaviourDiff;
@@ -81,7 +81,7 @@ final class DiffCommand implements Command, ArgsSpec {
                 return 2;
             }
             if (args.flag("json")) {
-                out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(
+                out.println(JsonText.pretty(
                         DiffJson.toTree(basePath.toString(), derivativePath.toString(), report, behaviours)));
             } else {
                 out.print(text(report, basePath, derivativePath));

@@ -8,9 +8,8 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import owb.json.JsonText;
 import owb.checkpoint.Checkpoint;
 import owb.checkpoint.Checkpoints;
 import owb.model.LanguageModel;
@@ -85,7 +84,7 @@ final class LensCommand implements Command, ArgsSpec {
                 Map<String, Object> body = lens.toJson();
                 body.remove("target");
                 doc.putAll(body);
-                out.println(JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build().writeValueAsString(doc));
+                out.println(JsonText.pretty(doc));
             } else {
                 printGrid(out, modelPath, model, input, lens, target);
             }

@@ -6,9 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import owb.json.JsonText;
 import owb.checkpoint.Checkpoint;
 import owb.checkpoint.Checkpoints;
 import owb.model.LanguageModel;
@@ -48,7 +47,6 @@ final class ProbeCommand implements Command, ArgsSpec {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         Path probes = Path.of(System.getProperty("owb.root", ".")).resolve("probes");
-        JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
         if (args.flag("list")) {
             if (!args.positionals().isEmpty() || args.option("model", null) != null) throw new UsageException("--list takes no suite or model");
             for (ProbeSuite s : ProbeSuite.list(probes)) {
@@ -72,7 +70,7 @@ final class ProbeCommand implements Command, ArgsSpec {
             ProbeReport report = runner.run(suite, modelPath.toString());
             if (terminal) err.print("\r" + " ".repeat(60) + "\r");
             if (args.flag("json")) {
-                out.println(json.writeValueAsString(report.toJson()));
+                out.println(JsonText.pretty(report.toJson()));
             } else {
                 out.print(report.text());
             }
@@ -80,7 +78,7 @@ final class ProbeCommand implements Command, ArgsSpec {
             if (file != null) {
                 Path target = Path.of(file);
                 if (target.toAbsolutePath().getParent() != null) Files.createDirectories(target.toAbsolutePath().getParent());
-                json.writeValue(target.toFile(), report.toJson());
+                Files.writeString(target, JsonText.pretty(report.toJson()));
                 err.println("owb probe: report written to " + target);
             }
         }

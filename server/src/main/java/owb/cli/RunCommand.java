@@ -10,9 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import owb.json.JsonText;
 import owb.checkpoint.Checkpoint;
 import owb.checkpoint.Checkpoints;
 import owb.model.Activation;
@@ -219,8 +218,7 @@ final class RunCommand implements Command, ArgsSpec {
             doc.put("generated_text", texts.decode(generated));
         }
         if (!saved.isEmpty()) doc.put("saved_hooks", saved.stream().map(Path::toString).toList());
-        JsonMapper mapper = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-        out.println(mapper.writeValueAsString(doc));
+        out.println(JsonText.pretty(doc));
     }
 
     static List<Map<String, Object>> tokenList(int[] ids, TokenTexts texts) {

@@ -14,8 +14,8 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import owb.json.JsonTree;
 import owb.probe.LinearClassifier.Method;
 import owb.probe.LinearProbe.Pooling;
 
@@ -103,7 +103,6 @@ public record ProbeSuite(String name, Path file, String description, Spec spec, 
 
     /** Suites are small; a bigger file is a mistake. */
     private static final long MAX_BYTES = 1 << 20;
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** {@code nameOrPath} as a file when it is one (or ends in .json), else {@code probesDir/NAME.json}. */
     public static Path resolve(String nameOrPath, Path probesDir) {
@@ -127,11 +126,12 @@ public record ProbeSuite(String name, Path file, String description, Spec spec, 
         if (Files.size(file) > MAX_BYTES) throw new IllegalArgumentException(file + ": larger than " + MAX_BYTES + " bytes");
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = JsonTree.parse(JsonTree.STRICT, Files.readAllBytes(file), JsonTree.Ints.SMALLEST);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(file + ": not JSON: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
         }
+        if (root == null) throw new IllegalArgumentException(file + ": empty file, not a probe suite");
         String fileName = file.getFileName().toString();
         Fields f = new Fields(file, "", root);
         String name = fileName.endsWith(".json") ? fileName.substring(0, fileName.length() - 5) : fileName;
