@@ -124,6 +124,17 @@ class LogitLensTest {
         }
     }
 
+    /** A short prompt's layers share an unembedding of about GROUP_ROWS rows, within the byte bound. */
+    @org.junit.jupiter.api.Test
+    void shortPromptsGroupLayersIntoOneProduct() {
+        assertEquals(22, LogitLens.layersPerProduct(6, 49152, 30));
+        assertEquals(8, LogitLens.layersPerProduct(6, 49152, 8));
+        assertEquals(4, LogitLens.layersPerProduct(40, 49152, 30));
+        assertEquals(1, LogitLens.layersPerProduct(128, 49152, 30));
+        assertEquals(1, LogitLens.layersPerProduct(2048, 49152, 30));
+        assertEquals(2, LogitLens.layersPerProduct(6, 1 << 20, 30));   // 24 MiB of logits a layer, 64 MiB at most
+    }
+
     /** The last-position lens is the full lens's last column. */
     @ParameterizedTest
     @CsvSource({"gpt2", "llama-gqa"})
