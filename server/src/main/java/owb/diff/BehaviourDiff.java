@@ -239,17 +239,23 @@ public final class BehaviourDiff {
         List<LensKl> kl = new ArrayList<>((n + 1) * positions);
         double[] lastBase = null;
         double[] lastDerivative = null;
-        for (int layer = 0; layer <= n; layer++) {
-            float[] lb = LogitLens.logits(base, baseCache, layer, positions);              // [positions, d_vocab base]
-            float[] ld = LogitLens.logits(derivative, derivativeCache, layer, positions);  // [positions, d_vocab derivative]
-            for (int p = 0; p < positions; p++) {
-                double[] pb = Distributions.logSoftmax(lb, p * b.dVocab(), shared);
-                double[] pd = Distributions.logSoftmax(ld, p * d.dVocab(), shared);
-                kl.add(new LensKl(layer, p, Distributions.kl(pb, pd)));
-            }
-            if (layer == n) {
-                lastBase = Distributions.logSoftmax(lb, (positions - 1) * b.dVocab(), b.dVocab());
-                lastDerivative = Distributions.logSoftmax(ld, (positions - 1) * d.dVocab(), d.dVocab());
+        for (int first = 0, layers; first <= n; first += layers) {
+            // a short prompt's layers in one product each side (LogitLens.layersPerProduct)
+            layers = LogitLens.layersPerProduct(positions, Math.max(b.dVocab(), d.dVocab()), n + 1 - first);
+            float[] lb = LogitLens.logits(base, baseCache, first, layers, positions);              // [layers * positions, d_vocab base]
+            float[] ld = LogitLens.logits(derivative, derivativeCache, first, layers, positions);  // [layers * positions, d_vocab derivative]
+            for (int j = 0; j < layers; j++) {
+                for (int p = 0; p < positions; p++) {
+                    int row = j * positions + p;
+                    double[] pb = Distributions.logSoftmax(lb, row * b.dVocab(), shared);
+                    double[] pd = Distributions.logSoftmax(ld, row * d.dVocab(), shared);
+                    kl.add(new LensKl(first + j, p, Distributions.kl(pb, pd)));
+                }
+                if (first + j == n) {
+                    int last = j * positions + positions - 1;
+                    lastBase = Distributions.logSoftmax(lb, last * b.dVocab(), b.dVocab());
+                    lastDerivative = Distributions.logSoftmax(ld, last * d.dVocab(), d.dVocab());
+                }
             }
         }
         List<HeadJs> attention = new ArrayList<>(n * heads);

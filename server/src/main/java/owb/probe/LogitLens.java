@@ -132,22 +132,10 @@ public final class LogitLens {
         });
 
         Cell[] rows = new Cell[(n + 1) * positions];
-        int d = model.config().dModel();
         for (int first = 0, layers; first <= n; first += layers) {
             // layers below n share one unembedding (see GROUP_ROWS); layer n is the final logits above
             layers = first == n ? 1 : layersPerProduct(positions, vocab, n - first);
-            float[] logits;
-            if (first == n) {
-                logits = finalLogits;
-            } else if (layers == 1) {
-                logits = model.unembedResidual(residual(cache, first, n), positions);
-            } else {
-                float[] stacked = new float[layers * positions * d];      // [layers * positions, d]
-                for (int j = 0; j < layers; j++) {
-                    System.arraycopy(residual(cache, first + j, n), 0, stacked, j * positions * d, positions * d);
-                }
-                logits = model.unembedResidual(stacked, layers * positions);
-            }
+            float[] logits = first == n ? finalLogits : logits(model, cache, first, layers, positions);
             int firstLayer = first;
             IntStream.range(0, layers * positions).parallel().forEach(i -> {
                 int l = firstLayer + i / positions, p = i % positions;
@@ -170,7 +158,7 @@ public final class LogitLens {
     static final long GROUP_BYTES = 64L << 20;
 
     /** Layers (at most {@code remaining}) to unembed together for {@code positions} rows a layer. */
-    static int layersPerProduct(int positions, int vocab, int remaining) {
+    public static int layersPerProduct(int positions, int vocab, int remaining) {
         int layers = Math.min(remaining, Math.max(1, (GROUP_ROWS + positions - 1) / positions));
         while (layers > 1 && (long) layers * positions * vocab * Float.BYTES > GROUP_BYTES) layers--;
         return layers;
@@ -204,13 +192,23 @@ public final class LogitLens {
     }
 
     /**
-     * One layer's lens logits [positions, d_vocab] from a forward pass's captured residuals (see
-     * {@link #hooks}): layer L &lt; n reads the stream entering block L, layer n the model's output.
+     * The lens logits of layers [first, first + layers) from a forward pass's captured residuals (see
+     * {@link #hooks}), in one product, stacked layer after layer: [layers * positions, d_vocab]. Layer
+     * L &lt; n reads the stream entering block L, layer n the model's output. Take {@code layers} from
+     * {@link #layersPerProduct}.
      */
-    public static float[] logits(LanguageModel model, ActivationCache cache, int layer, int positions) {
+    public static float[] logits(LanguageModel model, ActivationCache cache, int first, int layers, int positions) {
         int n = model.config().nLayers();
-        if (layer < 0 || layer > n) throw new IllegalArgumentException("layer " + layer + " is outside 0.." + n);
-        return model.unembedResidual(residual(cache, layer, n), positions);
+        if (first < 0 || layers < 1 || first + layers > n + 1) {
+            throw new IllegalArgumentException("layers " + first + ".." + (first + layers - 1) + " are outside 0.." + n);
+        }
+        if (layers == 1) return model.unembedResidual(residual(cache, first, n), positions);
+        int d = model.config().dModel();
+        float[] stacked = new float[layers * positions * d];      // [layers * positions, d]
+        for (int j = 0; j < layers; j++) {
+            System.arraycopy(residual(cache, first + j, n), 0, stacked, j * positions * d, positions * d);
+        }
+        return model.unembedResidual(stacked, layers * positions);
     }
 
     /** The residual stream entering block {@code layer}, or leaving the last block for layer n. */
