@@ -45,16 +45,18 @@ final class Gpt2Model extends PreNormModel {
     }
 
     @Override
-    public float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks) {
-        int n = LanguageModel.checkResidual(layer, resid, cfg);
-        if ((long) cache.length() + n > maxPositions()) {
-            throw new ModelException((cache.length() + n) + " positions exceed the model's " + maxPositions());
+    public float[] runBlocks(int layer, float[] resid, List<KvCache> caches, Hooks hooks) {
+        int rows = LanguageModel.checkResidual(layer, resid, cfg);
+        Sequences seq = Sequences.of(caches, LanguageModel.rowsPerSequence(rows, caches));
+        if ((long) seq.start + seq.length > maxPositions()) {
+            throw new ModelException((seq.start + seq.length) + " positions exceed the model's " + maxPositions());
         }
-        return blocks(layer, resid.clone(), n, cache, hooks);
+        return blocks(layer, resid.clone(), seq, hooks);
     }
 
     @Override
-    float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks) {
+    float[] block(int l, float[] resid, Sequences seq, Hooks hooks) {
+        int n = seq.rows();
         Layer layer = w.layers().get(l);
         String b = "blocks." + l + ".";
         int d = cfg.dModel();
@@ -71,9 +73,8 @@ final class Gpt2Model extends PreNormModel {
         hooks.at(b + "attn.hook_q", q, n, heads, dHead);
         hooks.at(b + "attn.hook_k", k, n, heads, dHead);
         hooks.at(b + "attn.hook_v", v, n, heads, dHead);
-        cache.put(l, start, k, v, n);
-        float[] z = Attention.forward(q, n, start, cache.keys(l), cache.values(l), cfg, 0, hooks,
-                b + "attn.");                                                   // [n, heads, d_head]
+        seq.store(l, k, v);
+        float[] z = seq.attend(l, q, cfg, 0, hooks, b + "attn.");              // [n, heads, d_head]
         hooks.at(b + "attn.hook_z", z, n, heads, dHead);
         float[] attnOut = layer.attnOut().apply(z, n);                          // [n, d]
         hooks.at(b + "hook_attn_out", attnOut, n, d);

@@ -18,6 +18,20 @@ public final class KvCache {
         this.values = new float[config.nLayers()][0];
     }
 
+    private KvCache(KvCache other) {
+        this.width = other.width;
+        this.keys = new float[other.keys.length][];
+        this.values = new float[other.values.length][];
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = Arrays.copyOf(other.keys[l], other.length * width);
+            values[l] = Arrays.copyOf(other.values[l], other.length * width);
+        }
+        this.length = other.length;
+    }
+
+    /** A cache of the same positions that grows apart from this one (a sequence branching from a shared prefix). */
+    public KvCache copy() { return new KvCache(this); }
+
     /** Positions cached: the next token goes at this position. */
     public int length() { return length; }
 

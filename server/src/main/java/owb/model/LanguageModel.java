@@ -1,5 +1,7 @@
 package owb.model;
 
+import java.util.List;
+
 /**
  * A causal language model with TransformerLens hook points, run on the CPU from a checkpoint's
  * own weights (see {@link ModelLoader}). Activations are float32; weights stay in their stored
@@ -42,7 +44,21 @@ public sealed interface LanguageModel permits PreNormModel {
      * @param resid [n, d_model], not changed (a hook at {@code hook_resid_pre} sees a copy)
      * @return the residual stream leaving the last block [n, d_model] ({@code blocks.{n-1}.hook_resid_post})
      */
-    float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks);
+    default float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks) {
+        return runBlocks(layer, resid, List.of(cache), hooks);
+    }
+
+    /**
+     * {@link #runBlocks(int, float[], KvCache, Hooks)} for several sequences at once: resid stacks
+     * one [n, d_model] residual per cache, every cache holds the same number of positions, and each
+     * sequence attends only to its own cache and positions. The projections and MLPs run once over
+     * all the rows, so a weight matrix is dequantized once for every sequence (patched runs that
+     * resume at the same block). Hooks see the stacked activations [caches * n, ...]; the attention
+     * scores and pattern hooks are not offered with more than one sequence.
+     *
+     * @return the residual streams leaving the last block, stacked as resid
+     */
+    float[] runBlocks(int layer, float[] resid, List<KvCache> caches, Hooks hooks);
 
     /**
      * The model's own final norm (its weight and bias) then its unembedding, applied without hooks
@@ -109,6 +125,14 @@ public sealed interface LanguageModel permits PreNormModel {
             if (values[i] > values[best]) best = i;
         }
         return best - from;
+    }
+
+    /** Rows of each of {@code caches.size()} stacked sequences in {@code rows} rows. */
+    static int rowsPerSequence(int rows, List<KvCache> caches) {
+        if (caches.isEmpty() || rows % caches.size() != 0) {
+            throw new ModelException(rows + " residual rows do not split into " + caches.size() + " equal sequences");
+        }
+        return rows / caches.size();
     }
 
     /** Checks {@link #runBlocks}' input; returns the number of positions. */

@@ -46,13 +46,14 @@ final class LlamaModel extends PreNormModel {
     }
 
     @Override
-    public float[] runBlocks(int layer, float[] resid, KvCache cache, Hooks hooks) {
-        int n = LanguageModel.checkResidual(layer, resid, cfg);
-        return blocks(layer, resid.clone(), n, cache, hooks);
+    public float[] runBlocks(int layer, float[] resid, List<KvCache> caches, Hooks hooks) {
+        int rows = LanguageModel.checkResidual(layer, resid, cfg);
+        return blocks(layer, resid.clone(), Sequences.of(caches, LanguageModel.rowsPerSequence(rows, caches)), hooks);
     }
 
     @Override
-    float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks) {
+    float[] block(int l, float[] resid, Sequences seq, Hooks hooks) {
+        int n = seq.rows();
         Layer layer = w.layers().get(l);
         String b = "blocks." + l + ".";
         int d = cfg.dModel();
@@ -73,13 +74,12 @@ final class LlamaModel extends PreNormModel {
         hooks.at(b + "attn.hook_q", q, n, heads, dHead);
         hooks.at(b + "attn.hook_k", k, n, kvHeads, dHead);
         hooks.at(b + "attn.hook_v", v, n, kvHeads, dHead);
-        w.rope().rotate(q, n, heads, start);
-        w.rope().rotate(k, n, kvHeads, start);
+        seq.rotate(w.rope(), q, heads);
+        seq.rotate(w.rope(), k, kvHeads);
         hooks.at(b + "attn.hook_rot_q", q, n, heads, dHead);
         hooks.at(b + "attn.hook_rot_k", k, n, kvHeads, dHead);
-        cache.put(l, start, k, v, n);
-        float[] z = Attention.forward(q, n, start, cache.keys(l), cache.values(l), cfg,
-                cfg.slidingWindow(l), hooks, b + "attn.");                      // [n, heads, d_head]
+        seq.store(l, k, v);
+        float[] z = seq.attend(l, q, cfg, cfg.slidingWindow(l), hooks, b + "attn.");  // [n, heads, d_head]
         hooks.at(b + "attn.hook_z", z, n, heads, dHead);
         float[] attnOut = layer.o().apply(z, n);                                // [n, d]
         hooks.at(b + "hook_attn_out", attnOut, n, d);

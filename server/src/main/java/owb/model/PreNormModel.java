@@ -19,8 +19,8 @@ abstract sealed class PreNormModel implements LanguageModel permits Gpt2Model, L
     /** Block {@code layer}'s attention output projection [d_model, heads * d_head]. */
     abstract Linear attentionOutput(int layer);
 
-    /** Block {@code l} on resid [n, d] at positions [start, start + n); its output residual. */
-    abstract float[] block(int l, float[] resid, int n, int start, KvCache cache, Hooks hooks);
+    /** Block {@code l} on resid [seq.rows(), d] of the sequences {@code seq}; its output residual. */
+    abstract float[] block(int l, float[] resid, Sequences seq, Hooks hooks);
 
     @Override
     public final ModelConfig config() { return cfg; }
@@ -57,10 +57,14 @@ abstract sealed class PreNormModel implements LanguageModel permits Gpt2Model, L
 
     /** Blocks [first, n_layers) on resid [n, d] at positions [cache.length(), +n); the residual after the last. */
     final float[] blocks(int first, float[] resid, int n, KvCache cache, Hooks hooks) {
-        int start = cache.length();
-        cache.reserve(start + n);
-        for (int l = first; l < cfg.nLayers(); l++) resid = block(l, resid, n, start, cache, hooks);
-        cache.advance(n);
+        return blocks(first, resid, Sequences.one(cache, n), hooks);
+    }
+
+    /** Blocks [first, n_layers) on the stacked rows of {@code seq}; the residual after the last. */
+    final float[] blocks(int first, float[] resid, Sequences seq, Hooks hooks) {
+        seq.reserve();
+        for (int l = first; l < cfg.nLayers(); l++) resid = block(l, resid, seq, hooks);
+        seq.advance();
         return resid;
     }
 }

@@ -77,13 +77,18 @@ final class Rope {
 
     /** Rotates x [n, heads, d_head] in place; row i is at position firstPosition + i. */
     void rotate(float[] x, int n, int heads, int firstPosition) {
+        rotate(x, 0, n, heads, firstPosition);
+    }
+
+    /** As {@link #rotate(float[], int, int, int)} on rows [firstRow, firstRow + n) of x. */
+    void rotate(float[] x, int firstRow, int n, int heads, int firstPosition) {
         int half = inverseFrequencies.length;
         int dHead = 2 * half;
         Angles angles = angles(firstPosition + n);
         for (int i = 0; i < n; i++) {
             int t = (firstPosition + i) * half;
             for (int h = 0; h < heads; h++) {
-                int at = (i * heads + h) * dHead;
+                int at = ((firstRow + i) * heads + h) * dHead;
                 for (int f = 0; f < half; f++) {
                     float a = x[at + f];
                     float b = x[at + f + half];

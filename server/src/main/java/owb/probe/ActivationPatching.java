@@ -34,7 +34,10 @@ import owb.model.LanguageModel;
  * ({@link LanguageModel#runBlocks}) from the corrupted run's residual, for the positions from the
  * first one where the prompts differ, with the corrupted run's keys and values of the shared prefix
  * in the cache; the metric reads the last position's residual through the final norm and two rows
- * of the unembedding, not the whole vocabulary. A patch whose clean and corrupted
+ * of the unembedding, not the whole vocabulary. Passes that resume at the same block run as one
+ * batch of sequences ({@link LanguageModel#runBlocks(int, float[], List, Hooks)}, about
+ * {@link #BATCH_ROWS} rows), so each weight matrix is dequantized once for all of them rather than
+ * once a pass, and their products are large enough for the GEMM's register tiles. A patch whose clean and corrupted
  * values are equal (every position before the first difference; position p of layer 0's residual
  * when both prompts have the same token there) is a no-op and scores 0 without a pass.
  */
@@ -97,7 +100,15 @@ public final class ActivationPatching {
         }
     }
 
-    /** Told after each patched forward pass. */
+    /**
+     * Rows of patched passes run as one batch: about this many residual rows, so that each weight
+     * matrix is dequantized once for the batch and its products take the outer-product path.
+     */
+    static final int BATCH_ROWS = 256;
+    /** A batch takes patches from higher layers while it has fewer rows than this. */
+    static final int BATCH_MIN_ROWS = 96;
+
+    /** Told as patched passes finish, a batch at a time. */
     @FunctionalInterface
     public interface Progress {
         void update(int passesDone, int passesTotal);
@@ -210,16 +221,51 @@ public final class ActivationPatching {
             }
         }
 
+        // Patches run in batches, each patch as its own sequence after its own copy of the prefix's
+        // cache, all resuming at the batch's lowest layer: their projections and MLPs share one pass
+        // over the weights. A patch at a higher layer runs the blocks below it unpatched first, which
+        // reproduces the corrupted run there; that costs a few blocks and keeps small batches
+        // (a one-position suffix gives one row a patch) off the slow small-product path.
+        patches.sort(Comparator.comparingInt(Patch::layer));
+        int rows = n - first;
+        int batch = Math.max(1, BATCH_ROWS / rows);
         int done = 0;
-        for (Patch p : patches) {
-            float[] resid = corrupted.get(Kind.RESID_PRE.hook(p.layer)).data();
-            float[] suffix = Arrays.copyOfRange(resid, first * d, n * d);          // [n - first, d]
-            Hooks hooks = new Hooks().intervene(p.kind.hook(p.layer), (name, a) -> p.apply(a, first));
-            float[] after = model.runBlocks(p.layer, suffix, prefix, hooks);        // [n - first, d]
-            double patched = metric.of(after, n - first - 1);
-            prefix.truncate(first);
-            grids.get(p.kind)[p.layer][p.index] = (patched - corruptedDiff) / span;
-            progress.update(++done, patches.size());
+        for (int from = 0; from < patches.size(); ) {
+            int layer = patches.get(from).layer;
+            int to = from + 1;
+            while (to < patches.size() && to - from < batch
+                    && (patches.get(to).layer == layer || (to - from) * rows < BATCH_MIN_ROWS)) {
+                to++;
+            }
+            List<Patch> group = patches.subList(from, to);
+            float[] resid = corrupted.get(Kind.RESID_PRE.hook(layer)).data();
+            float[] stacked = new float[group.size() * rows * d];                   // [group * (n - first), d]
+            List<KvCache> caches = new ArrayList<>(group.size());
+            for (int b = 0; b < group.size(); b++) {
+                System.arraycopy(resid, first * d, stacked, b * rows * d, rows * d);
+                caches.add(prefix.copy());
+            }
+            Hooks hooks = new Hooks();
+            for (int l = layer; l <= group.getLast().layer; l++) {
+                for (Kind kind : kinds) {
+                    int patchLayer = l;
+                    hooks.intervene(kind.hook(l), (name, a) -> {
+                        for (int b = 0; b < group.size(); b++) {
+                            Patch p = group.get(b);
+                            if (p.kind == kind && p.layer == patchLayer) p.apply(a, first, b * rows);
+                        }
+                    });
+                }
+            }
+            float[] after = model.runBlocks(layer, stacked, caches, hooks);         // [group * (n - first), d]
+            for (int b = 0; b < group.size(); b++) {
+                Patch p = group.get(b);
+                double patched = metric.of(after, b * rows + rows - 1);
+                grids.get(p.kind)[p.layer][p.index] = (patched - corruptedDiff) / span;
+            }
+            done += group.size();
+            progress.update(done, patches.size());
+            from = to;
         }
         return new Result(pair, cleanDiff, corruptedDiff, layers, heads, grids, done);
     }
@@ -289,11 +335,14 @@ public final class ActivationPatching {
             return false;
         }
 
-        /** Writes the clean values into the activation of a pass that starts at position {@code first}. */
-        void apply(Activation a, int first) {
+        /**
+         * Writes the clean values into the activation of a pass that starts at position {@code first},
+         * into the sequence whose rows start at row {@code firstRow} of a batch.
+         */
+        void apply(Activation a, int first, int firstRow) {
             float[] data = a.data();
-            int shift = first * rowSize;
-            for (int k = 0; k < offsets.length; k++) data[offsets[k] - shift] = values[k];
+            int shift = (firstRow - first) * rowSize;
+            for (int k = 0; k < offsets.length; k++) data[offsets[k] + shift] = values[k];
         }
 
         private static float[] pick(float[] values, int[] offsets) {

@@ -56,6 +56,48 @@ class RunBlocksTest {
         });
     }
 
+    /**
+     * Several suffixes resumed together, each after its own copy of the prefix: each comes out as it
+     * does alone, whatever else shares its projections, and hooks see the stacked rows.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama-gqa", "mistral"})
+    void batchedSequencesComeOutAsEachDoesAlone(String name) throws IOException {
+        HooksTest.withModel(name, model -> {
+            int n = PROMPT.length;
+            int d = model.config().dModel();
+            int prefix = 7, rows = n - prefix, batch = 5;
+            KvCache cache = new KvCache(model.config());
+            Hooks hooks = new Hooks().capture("blocks.1.hook_resid_pre");
+            model.forward(PROMPT, cache, hooks, true);
+            cache.truncate(prefix);
+            float[] suffix = Arrays.copyOfRange(hooks.cache().get("blocks.1.hook_resid_pre").data(), prefix * d, n * d);
+            float[] stacked = new float[batch * rows * d];
+            java.util.List<KvCache> caches = new java.util.ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                for (int i = 0; i < rows * d; i++) stacked[b * rows * d + i] = suffix[i] * (1 + 0.25f * b) + 0.01f * b;
+                caches.add(cache.copy());
+            }
+            Hooks seen = new Hooks().capture("blocks.1.hook_mlp_out");
+            float[] together = model.runBlocks(1, stacked, caches, seen);
+            org.junit.jupiter.api.Assertions.assertEquals(batch * rows * d, seen.cache().get("blocks.1.hook_mlp_out").data().length);
+            for (int b = 0; b < batch; b++) {
+                org.junit.jupiter.api.Assertions.assertEquals(n, caches.get(b).length());
+                KvCache alone = cache.copy();
+                float[] expected = model.runBlocks(1, Arrays.copyOfRange(stacked, b * rows * d, (b + 1) * rows * d), alone, Hooks.none());
+                float[] actual = Arrays.copyOfRange(together, b * rows * d, (b + 1) * rows * d);
+                for (int i = 0; i < expected.length; i++) {
+                    org.junit.jupiter.api.Assertions.assertEquals(expected[i], actual[i], 1e-4f * Math.max(1, Math.abs(expected[i])),
+                            "sequence " + b + " value " + i);
+                }
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(prefix, cache.length(), "the shared prefix is not touched");
+            KvCache shorter = new KvCache(model.config());
+            assertThrows(ModelException.class, () -> model.runBlocks(1, stacked, java.util.List.of(cache.copy(), shorter), Hooks.none()));
+            assertThrows(ModelException.class, () -> model.runBlocks(1, Arrays.copyOf(stacked, d * 3), java.util.List.of(cache.copy(), cache.copy()), Hooks.none()));
+        });
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"llama"})
     void rejectsALayerOrShapeThatDoesNotFit(String name) throws IOException {
