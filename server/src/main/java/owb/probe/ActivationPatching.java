@@ -107,6 +107,8 @@ public final class ActivationPatching {
     static final int BATCH_ROWS = 256;
     /** A batch takes patches from higher layers while it has fewer rows than this. */
     static final int BATCH_MIN_ROWS = 96;
+    /** At most this many bytes of KV caches for the sequences of one batch. */
+    static final long BATCH_CACHE_BYTES = 64L << 20;
 
     /** Told as patched passes finish, a batch at a time. */
     @FunctionalInterface
@@ -228,7 +230,11 @@ public final class ActivationPatching {
         // (a one-position suffix gives one row a patch) off the slow small-product path.
         patches.sort(Comparator.comparingInt(Patch::layer));
         int rows = n - first;
-        int batch = Math.max(1, BATCH_ROWS / rows);
+        // each sequence's cache holds the prefix and its own rows, in every layer, keys and values,
+        // and may double as it grows: a bigger model's batches stay within BATCH_CACHE_BYTES
+        long cacheBytes = 2L * 2 * layers * model.config().nKvHeads() * model.config().dHead() * Float.BYTES
+                * Math.max(first + rows, 2L * first);
+        int batch = (int) Math.max(1, Math.min(BATCH_ROWS / rows, BATCH_CACHE_BYTES / cacheBytes));
         int done = 0;
         for (int from = 0; from < patches.size(); ) {
             int layer = patches.get(from).layer;

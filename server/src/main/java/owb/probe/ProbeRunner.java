@@ -109,8 +109,11 @@ public final class ProbeRunner {
             m.put("first_rank1_layer", first);
             m.put("final_rank", out.targetRank());
             m.put("final_prob", out.targetProb());
-            m.put("final_top", Map.of("id", out.top().getFirst().id(), "text", out.top().getFirst().text(),
-                    "prob", out.top().getFirst().prob()));
+            Map<String, Object> top1 = new LinkedHashMap<>();      // fixed key order: Map.of's varies by run
+            top1.put("id", out.top().getFirst().id());
+            top1.put("text", out.top().getFirst().text());
+            top1.put("prob", out.top().getFirst().prob());
+            m.put("final_top", top1);
             m.put("ranks", Arrays.stream(ranks).boxed().toList());
             m.put("probs", cells.stream().map(LogitLens.Cell::targetProb).toList());
             prompts.add(m);
@@ -256,7 +259,11 @@ public final class ProbeRunner {
             order.sort(Comparator.comparingDouble((int[] lh) -> meanHeads[lh[0]][lh[1]]).reversed());
             text.append("\ntop heads, mean over pairs:");
             for (int[] lh : order.subList(0, Math.min(spec.top(), order.size()))) {
-                topHeads.add(Map.of("layer", lh[0], "head", lh[1], "value", meanHeads[lh[0]][lh[1]]));
+                Map<String, Object> head = new LinkedHashMap<>();
+                head.put("layer", lh[0]);
+                head.put("head", lh[1]);
+                head.put("value", meanHeads[lh[0]][lh[1]]);
+                topHeads.add(head);
                 text.append(String.format(Locale.ROOT, "  L%dH%d %.3f", lh[0], lh[1], meanHeads[lh[0]][lh[1]]));
             }
             text.append('\n');

@@ -58,6 +58,7 @@ class ProbeRunnerTest {
             assertEquals(model.config().nLayers() + 1, ranks.size());
             assertEquals(ranks.getLast(), prompts.getFirst().get("final_rank"));
             assertEquals("<42>", ((Map<?, ?>) prompts.getFirst().get("target")).get("text"));
+            assertEquals(List.of("id", "text", "prob"), List.copyOf(((Map<?, ?>) prompts.getFirst().get("final_top")).keySet()));
             assertEquals(2, report.expectations().size());
             assertTrue(report.expectations().getFirst().met());
             assertTrue(report.text().contains("tiny lens"), report.text());
@@ -98,6 +99,9 @@ class ProbeRunnerTest {
             assertEquals(6, ((double[][]) grids.get("resid_pre"))[0].length);
             Map<?, ?> summary = (Map<?, ?>) report.results().get("summary");
             assertEquals(2, ((double[][]) summary.get("mean_heads")).length);
+            for (Object head : (List<?>) summary.get("top_heads")) {          // the same key order in every run
+                assertEquals(List.of("layer", "head", "value"), List.copyOf(((Map<?, ?>) head).keySet()));
+            }
             // the changed position's residual entering block 0 restores everything in both pairs
             assertTrue(report.allMet(), report.text());
             assertEquals(1.0, report.expectations().getFirst().measured(), 1e-4);
