@@ -159,6 +159,7 @@ public final class LogitLens {
 
     /** Layers (at most {@code remaining}) to unembed together for {@code positions} rows a layer. */
     public static int layersPerProduct(int positions, int vocab, int remaining) {
+        if (positions < 1 || remaining < 1) throw new IllegalArgumentException("no rows to unembed");
         int layers = Math.min(remaining, Math.max(1, (GROUP_ROWS + positions - 1) / positions));
         while (layers > 1 && (long) layers * positions * vocab * Float.BYTES > GROUP_BYTES) layers--;
         return layers;
