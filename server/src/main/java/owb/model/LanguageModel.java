@@ -53,8 +53,8 @@ public sealed interface LanguageModel permits PreNormModel {
      * one [n, d_model] residual per cache, every cache holds the same number of positions, and each
      * sequence attends only to its own cache and positions. The projections and MLPs run once over
      * all the rows, so a weight matrix is dequantized once for every sequence (patched runs that
-     * resume at the same block). Hooks see the stacked activations [caches * n, ...]; the attention
-     * scores and pattern hooks are not offered with more than one sequence.
+     * resume at the same block). Hooks see the stacked activations [caches * n, ...]; asking for
+     * the attention scores or pattern with more than one sequence is an error.
      *
      * @return the residual streams leaving the last block, stacked as resid
      */

@@ -68,12 +68,16 @@ final class Sequences {
 
     /**
      * Each sequence's causal attention over its own cache: z [rows, heads, d_head]. The attention
-     * scores and pattern hooks see a single sequence only; batched runs do not offer them.
+     * scores and pattern are one sequence's: a batch refuses hooks that ask for them.
      */
     float[] attend(int layer, float[] q, ModelConfig cfg, int window, Hooks hooks, String prefix) {
         if (count == 1) {
             KvCache c = caches.getFirst();
             return Attention.forward(q, length, start, c.keys(layer), c.values(layer), cfg, window, hooks, prefix);
+        }
+        if (hooks.wants(prefix + "hook_attn_scores") || hooks.wants(prefix + "hook_pattern")) {
+            throw new ModelException(prefix + "hook_attn_scores and hook_pattern are one sequence's; a batch of "
+                    + count + " sequences does not offer them");
         }
         int width = cfg.nHeads() * cfg.dHead();
         float[] z = new float[rows() * width];

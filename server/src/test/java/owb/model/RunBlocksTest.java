@@ -95,6 +95,8 @@ class RunBlocksTest {
             KvCache shorter = new KvCache(model.config());
             assertThrows(ModelException.class, () -> model.runBlocks(1, stacked, java.util.List.of(cache.copy(), shorter), Hooks.none()));
             assertThrows(ModelException.class, () -> model.runBlocks(1, Arrays.copyOf(stacked, d * 3), java.util.List.of(cache.copy(), cache.copy()), Hooks.none()));
+            assertThrows(ModelException.class, () -> model.runBlocks(1, Arrays.copyOf(stacked, 2 * rows * d),
+                    java.util.List.of(cache.copy(), cache.copy()), new Hooks().capture("blocks.*.attn.hook_pattern")));
         });
     }
 
