@@ -25,9 +25,18 @@ public final class JsonText {
 
     /** The value as indented JSON (no trailing newline). */
     public static String pretty(Object value) {
+        return text(value, true);
+    }
+
+    /** The value as JSON on one line, no spaces. */
+    public static String compact(Object value) {
+        return text(value, false);
+    }
+
+    private static String text(Object value, boolean indented) {
         StringWriter text = new StringWriter();
         try (JsonGenerator g = FACTORY.createGenerator(text)) {
-            g.useDefaultPrettyPrinter();
+            if (indented) g.useDefaultPrettyPrinter();
             write(g, value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);   // a StringWriter does not fail
