@@ -23,7 +23,8 @@ final class Gpt2Model extends PreNormModel {
     }
 
     /** Positions the learned position embedding covers (n_ctx, or fewer rows in the file). */
-    private int maxPositions() { return Math.min(cfg.nCtx(), w.positionEmbedding().rows()); }
+    @Override
+    int maxPositions() { return Math.min(cfg.nCtx(), w.positionEmbedding().rows()); }
 
     @Override
     Linear attentionOutput(int layer) { return w.layers().get(layer).attnOut(); }
@@ -42,16 +43,6 @@ final class Gpt2Model extends PreNormModel {
         float[] resid = add(embed, posEmbed);                                   // [n, d]
         resid = blocks(0, resid, n, cache, hooks);                              // [n, d]
         return logits(resid, n, hooks, allPositions);                           // [n or 1, d_vocab]
-    }
-
-    @Override
-    public float[] runBlocks(int layer, float[] resid, List<KvCache> caches, Hooks hooks) {
-        int rows = LanguageModel.checkResidual(layer, resid, cfg);
-        Sequences seq = Sequences.of(caches, LanguageModel.rowsPerSequence(rows, caches));
-        if ((long) seq.start + seq.length > maxPositions()) {
-            throw new ModelException((seq.start + seq.length) + " positions exceed the model's " + maxPositions());
-        }
-        return blocks(layer, resid.clone(), seq, hooks);
     }
 
     @Override

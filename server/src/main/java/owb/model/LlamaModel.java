@@ -37,18 +37,12 @@ final class LlamaModel extends PreNormModel {
         int n = tokens.length;
         int start = cache.length();
         int d = cfg.dModel();
-        LanguageModel.checkInput(tokens, start, cfg, Integer.MAX_VALUE);
+        LanguageModel.checkInput(tokens, start, cfg, maxPositions());
 
         float[] resid = w.tokenEmbedding().lookup(tokens);                      // [n, d]
         hooks.at("hook_embed", resid, n, d);
         resid = blocks(0, resid, n, cache, hooks);                              // [n, d]
         return logits(resid, n, hooks, allPositions);                           // [n or 1, d_vocab]
-    }
-
-    @Override
-    public float[] runBlocks(int layer, float[] resid, List<KvCache> caches, Hooks hooks) {
-        int rows = LanguageModel.checkResidual(layer, resid, cfg);
-        return blocks(layer, resid.clone(), Sequences.of(caches, LanguageModel.rowsPerSequence(rows, caches)), hooks);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package owb.model;
 
+import java.util.List;
+
 /**
  * What GPT-2 and the Llama family share around their blocks: the final norm and the unembedding,
  * the attention output projection of each block (for per-head attribution), and running blocks in
@@ -24,6 +26,19 @@ abstract sealed class PreNormModel implements LanguageModel permits Gpt2Model, L
 
     @Override
     public final ModelConfig config() { return cfg; }
+
+    /** Positions the model can take; a family with learned position embeddings has a limit. */
+    int maxPositions() { return Integer.MAX_VALUE; }
+
+    @Override
+    public final float[] runBlocks(int layer, float[] resid, List<KvCache> caches, Hooks hooks) {
+        int rows = LanguageModel.checkResidual(layer, resid, cfg);
+        Sequences seq = Sequences.of(caches, LanguageModel.rowsPerSequence(rows, caches));
+        if ((long) seq.start + seq.length > maxPositions()) {
+            throw new ModelException((seq.start + seq.length) + " positions exceed the model's " + maxPositions());
+        }
+        return blocks(layer, resid.clone(), seq, hooks);
+    }
 
     @Override
     public final float[] unembedResidual(float[] resid, int n) {
