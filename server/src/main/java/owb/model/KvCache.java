@@ -54,10 +54,10 @@ public final class KvCache {
         }
     }
 
-    /** Stores k, v [n, kv_heads, d_head] of one layer at positions [start, start + n). */
-    void put(int layer, int start, float[] k, float[] v, int n) {
-        System.arraycopy(k, 0, keys[layer], start * width, n * width);
-        System.arraycopy(v, 0, values[layer], start * width, n * width);
+    /** Stores rows [fromRow, fromRow + n) of one layer's k, v [rows, kv_heads, d_head] at positions [start, start + n). */
+    void put(int layer, int start, float[] k, float[] v, int fromRow, int n) {
+        System.arraycopy(k, fromRow * width, keys[layer], start * width, n * width);
+        System.arraycopy(v, fromRow * width, values[layer], start * width, n * width);
     }
 
     float[] keys(int layer) { return keys[layer]; }

@@ -75,12 +75,10 @@ final class Rope {
 
     float[] inverseFrequencies() { return inverseFrequencies.clone(); }
 
-    /** Rotates x [n, heads, d_head] in place; row i is at position firstPosition + i. */
-    void rotate(float[] x, int n, int heads, int firstPosition) {
-        rotate(x, 0, n, heads, firstPosition);
-    }
-
-    /** As {@link #rotate(float[], int, int, int)} on rows [firstRow, firstRow + n) of x. */
+    /**
+     * Rotates rows [firstRow, firstRow + n) of x [rows, heads, d_head] in place; row firstRow + i is
+     * at position firstPosition + i.
+     */
     void rotate(float[] x, int firstRow, int n, int heads, int firstPosition) {
         int half = inverseFrequencies.length;
         int dHead = 2 * half;

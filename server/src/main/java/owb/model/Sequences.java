@@ -55,15 +55,7 @@ final class Sequences {
 
     /** Stores one layer's k, v [rows, kv_heads, d_head] in each sequence's cache. */
     void store(int layer, float[] k, float[] v) {
-        if (count == 1) {
-            caches.getFirst().put(layer, start, k, v, length);
-            return;
-        }
-        int width = k.length / rows();
-        for (int s = 0; s < count; s++) {
-            int from = s * length * width, to = from + length * width;
-            caches.get(s).put(layer, start, Arrays.copyOfRange(k, from, to), Arrays.copyOfRange(v, from, to), length);
-        }
+        for (int s = 0; s < count; s++) caches.get(s).put(layer, start, k, v, s * length, length);
     }
 
     /**

@@ -40,9 +40,9 @@ class RopeTest {
     void rotationAtPositionZeroIsTheIdentityAndPreservesNorms() {
         Rope rope = Rope.of(ModelConfig.RopeSettings.plain(10000), 4, null);
         float[] x = {1, 2, 3, 4};
-        rope.rotate(x, 1, 1, 0);
+        rope.rotate(x, 0, 1, 1, 0);
         assertArrayEquals(new float[] {1, 2, 3, 4}, x);
-        rope.rotate(x, 1, 1, 7);
+        rope.rotate(x, 0, 1, 1, 7);
         assertEquals(1 * 1 + 3 * 3, x[0] * x[0] + x[2] * x[2], 1e-5, "pair (0, 2) rotates together");
         assertEquals(2 * 2 + 4 * 4, x[1] * x[1] + x[3] * x[3], 1e-5, "pair (1, 3) rotates together");
     }
