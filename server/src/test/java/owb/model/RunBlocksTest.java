@@ -41,12 +41,11 @@ class RunBlocksTest {
             int n = PROMPT.length;
             int vocab = model.config().dVocab();
             int d = model.config().dModel();
-            KvCache cache = new KvCache(model.config());
-            Hooks hooks = new Hooks().capture("blocks.1.hook_resid_pre");
-            float[] logits = model.forward(PROMPT, cache, hooks, true);
             int prefix = 7;
-            cache.truncate(prefix);
-            float[] suffix = Arrays.copyOfRange(hooks.cache().get("blocks.1.hook_resid_pre").data(), prefix * d, n * d);
+            CachedPrefix run = cachedPrefix(model, prefix);
+            KvCache cache = run.cache();
+            float[] logits = run.logits();
+            float[] suffix = run.suffix();
             for (int repeat = 0; repeat < 2; repeat++) {
                 float[] out = model.runBlocks(1, suffix, cache, Hooks.none());         // [n - prefix, d]
                 float[] last = model.unembedResidual(Arrays.copyOfRange(out, (n - prefix - 1) * d, (n - prefix) * d), 1);
@@ -67,11 +66,9 @@ class RunBlocksTest {
             int n = PROMPT.length;
             int d = model.config().dModel();
             int prefix = 7, rows = n - prefix, batch = 5;
-            KvCache cache = new KvCache(model.config());
-            Hooks hooks = new Hooks().capture("blocks.1.hook_resid_pre");
-            model.forward(PROMPT, cache, hooks, true);
-            cache.truncate(prefix);
-            float[] suffix = Arrays.copyOfRange(hooks.cache().get("blocks.1.hook_resid_pre").data(), prefix * d, n * d);
+            CachedPrefix run = cachedPrefix(model, prefix);
+            KvCache cache = run.cache();
+            float[] suffix = run.suffix();
             float[] stacked = new float[batch * rows * d];
             java.util.List<KvCache> caches = new java.util.ArrayList<>();
             for (int b = 0; b < batch; b++) {
@@ -98,6 +95,19 @@ class RunBlocksTest {
             assertThrows(ModelException.class, () -> model.runBlocks(1, Arrays.copyOf(stacked, 2 * rows * d),
                     java.util.List.of(cache.copy(), cache.copy()), new Hooks().capture("blocks.*.attn.hook_pattern")));
         });
+    }
+
+    /** The prompt's logits, its cache truncated to {@code prefix} positions, and the residual entering block 1 after them. */
+    private record CachedPrefix(float[] logits, KvCache cache, float[] suffix) {}
+
+    private static CachedPrefix cachedPrefix(LanguageModel model, int prefix) {
+        int d = model.config().dModel();
+        KvCache cache = new KvCache(model.config());
+        Hooks hooks = new Hooks().capture("blocks.1.hook_resid_pre");
+        float[] logits = model.forward(PROMPT, cache, hooks, true);
+        cache.truncate(prefix);
+        float[] suffix = Arrays.copyOfRange(hooks.cache().get("blocks.1.hook_resid_pre").data(), prefix * d, PROMPT.length * d);
+        return new CachedPrefix(logits, cache, suffix);
     }
 
     @ParameterizedTest
