@@ -40,15 +40,15 @@ public final class Auditor {
         long totalBytes = 0;
         for (TensorEntry t : tensors) totalBytes += t.byteSize();
         ProgressCounter counter = new ProgressCounter(progress, totalBytes);
-        List<StatsKernel.Measurement> measurements = StatsKernel.measureAll(tensors, pool, counter::add);
+        List<TensorStats> measured = StatsKernel.measureAll(tensors, pool, counter::add);
 
         List<TensorReport> reports = new ArrayList<>(tensors.size());
         for (int i = 0; i < tensors.size(); i++) {
             TensorEntry t = tensors.get(i);
-            reports.add(new TensorReport(t.name(), t.dtype().label(), t.shape(), measurements.get(i).stats()));
+            reports.add(new TensorReport(t.name(), t.dtype().label(), t.shape(), measured.get(i)));
         }
         Optional<Architecture> architecture = Architecture.of(c);
-        List<Finding> findings = CheckpointFindings.of(c, tensors, measurements, architecture);
+        List<Finding> findings = CheckpointFindings.of(c, tensors, measured, architecture);
         return new AuditReport(c.format().label(), c.tensorCount(), c.parameterCount(), summarise(c.metadata()),
                 reports, findings);
     }

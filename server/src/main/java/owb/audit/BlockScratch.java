@@ -2,14 +2,11 @@ package owb.audit;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** Per-thread buffers for one block, reused across blocks and tensors. */
 final class BlockScratch {
     /** Values per block: the float buffer (16 KiB) and the block's pair indices stay in L1. */
     static final int BLOCK = 4096;
-    /** Raw bytes of a block of the widest dtype (8 bytes a value), as longs. */
-    private static final int RAW_LONGS = BLOCK + 1;
 
     private static final ThreadLocal<BlockScratch> PER_THREAD = ThreadLocal.withInitial(BlockScratch::new);
 
@@ -23,11 +20,9 @@ final class BlockScratch {
     private final MemorySegment offHeap = Arena.ofAuto().allocate(4L * BLOCK, 64);
     /** A block of 16-bit values as little-endian ints, two values each. */
     final int[] halves = new int[BLOCK / 2 + 1];
-    final long[] rawLongs = new long[RAW_LONGS];
     final int[] pairIndex = new int[BLOCK / 2];
     final int[] pairCounts = new int[VectorKernels.PAIR_SLOTS];
     final double[] lanes = new double[VectorKernels.D.length()];
-    final long[] hash = new long[1];
     /** Where the current block's floats are: the mapped data or {@link #buffer}. */
     MemorySegment segment;
     long offset;
@@ -64,16 +59,5 @@ final class BlockScratch {
         int whole = count / 2;
         MemorySegment.copy(src, VectorKernels.INT_LE, byteOffset, halves, 0, whole);
         if (count % 2 == 1) halves[whole] = src.get(VectorKernels.SHORT_LE, byteOffset + 4L * whole) & 0xffff;
-    }
-
-    /** Copies {@code bytes} raw bytes into {@link #rawLongs}, little-endian, the last long zero-padded. */
-    void copyRaw(MemorySegment src, long byteOffset, long bytes) {
-        int whole = (int) (bytes / 8);
-        MemorySegment.copy(src, VectorKernels.LONG_LE, byteOffset, rawLongs, 0, whole);
-        long last = 0;
-        for (int b = 0; b < bytes % 8; b++) {
-            last |= (src.get(ValueLayout.JAVA_BYTE, byteOffset + 8L * whole + b) & 0xffL) << (8 * b);
-        }
-        rawLongs[whole] = last;
     }
 }

@@ -36,7 +36,7 @@ import java.util.Set;
 final class KernelWarmup {
 
     /** The kernels that have a vector and a scalar form. */
-    enum Kernel { HASH_AND_SCAN, BINS, HASH, SCAN, DECODE_BF16, DECODE_F16 }
+    enum Kernel { SCAN, BINS, DECODE_BF16, DECODE_F16 }
 
     private static final boolean[] READY = new boolean[Kernel.values().length];
     private static volatile boolean published;
@@ -206,7 +206,6 @@ final class KernelWarmup {
         /** The audit's own mapped data when there is some, else the off-heap copies again. */
         private final MemorySegment mapped;
         private final int[] halfWords = new int[N / 2];
-        private final long[] rawLongs = new long[N / 2 + 1];
         private final float[] decoded = new float[N];
         private final BinEdges edges = new BinEdges(-0.02f, 0.02f);
         private final IntVector[] thresholds;
@@ -216,7 +215,6 @@ final class KernelWarmup {
         private final int[] pairIndex = new int[N / 2];
         private final int[] pairCounts = new int[VectorKernels.PAIR_SLOTS];
         private final double[] lanes = new double[VectorKernels.D.length()];
-        private final long[] hash = new long[1];
         private int calls;
 
         Workload(MemorySegment mappedSample) {
@@ -232,7 +230,6 @@ final class KernelWarmup {
             halves = Arena.ofAuto().allocate(2L * N, 64);
             MemorySegment.copy(bits, 0, halves, VectorKernels.SHORT_LE, 0, N);
             MemorySegment.copy(halves, VectorKernels.INT_LE, 0, halfWords, 0, N / 2);
-            MemorySegment.copy(floats, VectorKernels.LONG_LE, 0, rawLongs, 0, N / 2);
             thresholds = VectorKernels.vectorBinning() ? VectorKernels.thresholdTable(edges) : null;
             mapped = mappedSample != null && mappedSample.byteSize() >= 4L * N ? mappedSample : floats;
             float lo = Float.POSITIVE_INFINITY;
@@ -259,10 +256,7 @@ final class KernelWarmup {
             long at = (calls & 63) == 0 ? 4L * (N - n) : 0;
             if (onMapped && mapped != floats) at = mappedOffset(calls % 17);
             switch (k) {
-                // hashes run on mapped data (and on the off-heap copy where there is none)
-                case HASH -> VectorKernels.hashBytes(onMapped ? mapped : halves, onMapped ? at : 0, 2L * n, 0);
                 case SCAN -> VectorKernels.scanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes);
-                case HASH_AND_SCAN -> VectorKernels.hashAndScanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes, 0, hash);
                 case BINS -> {
                     // without AVX-512 there is no vector binning: it never wins, the scalar twin stays
                     if (thresholds == null) return;
@@ -286,12 +280,7 @@ final class KernelWarmup {
 
         void scalar(Kernel k, int n) {
             switch (k) {
-                case HASH -> ScalarKernels.hashBytes(rawLongs, 2L * n, 0);
                 case SCAN -> ScalarKernels.scanBlock(values, n, new VectorKernels.BlockStats(0));
-                case HASH_AND_SCAN -> {
-                    ScalarKernels.hashBytes(rawLongs, 4L * n, 0);
-                    ScalarKernels.scanBlock(values, n, new VectorKernels.BlockStats(0));
-                }
                 case BINS -> {
                     ScalarKernels.countBins(values, n, edges, pairCounts);
                     java.util.Arrays.fill(pairCounts, 0);

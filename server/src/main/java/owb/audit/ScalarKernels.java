@@ -120,35 +120,4 @@ final class ScalarKernels {
     private static int half(int[] raw, int i) {
         return (raw[i / 2] >>> (16 * (i % 2))) & 0xffff;
     }
-
-    /** {@link VectorKernels#hashBytes}, one long lane at a time, over bytes given as little-endian longs (zero-padded). */
-    static long hashBytes(long[] words, long length, long seed) {
-        int lanes = VectorKernels.L.length();
-        long[] h0 = new long[lanes];
-        long[] h1 = new long[lanes];
-        for (int j = 0; j < lanes; j++) {
-            h0[j] = j * VectorKernels.PRIME_2 + (seed ^ VectorKernels.PRIME_1);
-            h1[j] = j * VectorKernels.PRIME_2 + (seed ^ VectorKernels.PRIME_2);
-        }
-        int step = lanes; // longs per vector
-        long p = 0;
-        for (; p <= length - 16L * step; p += 16L * step) {
-            int w = (int) (p / 8);
-            for (int j = 0; j < lanes; j++) {
-                h0[j] = Long.rotateLeft((h0[j] ^ words[w + j]) * VectorKernels.PRIME_1, 31);
-                h1[j] = Long.rotateLeft((h1[j] ^ words[w + step + j]) * VectorKernels.PRIME_1, 31);
-            }
-        }
-        long h = seed ^ length;
-        for (int j = 0; j < lanes; j++) {
-            h = VectorKernels.mix(h ^ h0[j]);
-            h = VectorKernels.mix(h ^ h1[j]);
-        }
-        for (; p + 8 <= length; p += 8) h = VectorKernels.mix(h ^ words[(int) (p / 8)]);
-        for (; p < length; p++) {
-            long b = (words[(int) (p / 8)] >>> (8 * (p % 8))) & 0xffL;
-            h = VectorKernels.mix(h ^ b ^ (p << 8));
-        }
-        return h;
-    }
 }

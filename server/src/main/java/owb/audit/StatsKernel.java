@@ -27,7 +27,7 @@ public final class StatsKernel {
 
     /** The statistics of one tensor, using every core. */
     public static TensorStats compute(TensorEntry t) {
-        return measureAll(List.of(t), sharedPool(), Listener.NONE).getFirst().stats();
+        return measureAll(List.of(t), sharedPool(), Listener.NONE).getFirst();
     }
 
     /**
@@ -48,9 +48,6 @@ public final class StatsKernel {
         return tensors.stream().filter(t -> t.data().isMapped()).max(Comparator.comparingLong(TensorEntry::byteSize)).orElse(null);
     }
 
-    /** A tensor's statistics and a hash of its bytes (equal bytes, equal hash). */
-    record Measurement(TensorStats stats, long contentHash) {}
-
     /** Told of each finished piece of work; may be called from several threads at once. */
     @FunctionalInterface
     interface Listener {
@@ -63,7 +60,7 @@ public final class StatsKernel {
      * Measures every tensor on {@code pool}'s threads. The listener hears of each piece of work
      * as it ends: a small tensor whole, or half a chunk's bytes for each pass over a large one.
      */
-    static List<Measurement> measureAll(List<TensorEntry> tensors, ForkJoinPool pool, Listener listener) {
+    static List<TensorStats> measureAll(List<TensorEntry> tensors, ForkJoinPool pool, Listener listener) {
         List<TensorJob> jobs = new ArrayList<>(tensors.size());
         for (TensorEntry t : tensors) jobs.add(TensorJob.of(t));
         Map<KernelWarmup.Kernel, Long> bytesNeeding = new EnumMap<>(KernelWarmup.Kernel.class);
@@ -111,8 +108,8 @@ public final class StatsKernel {
             if (e.getCause() instanceof Error err) throw err;
             throw new IllegalStateException(e.getCause());
         }
-        List<Measurement> results = new ArrayList<>(jobs.size());
-        for (TensorJob job : jobs) results.add(new Measurement(job.stats(), job.contentHash()));
+        List<TensorStats> results = new ArrayList<>(jobs.size());
+        for (TensorJob job : jobs) results.add(job.stats());
         return results;
     }
 

@@ -22,14 +22,12 @@ abstract sealed class TensorJob permits TwoPassJob, ValueTableJob {
     final long elements;
     final int chunkElements;
     final int chunks;
-    private final long[] chunkHashes;
 
     TensorJob(TensorEntry tensor, int chunkElements) {
         this.tensor = tensor;
         this.elements = tensor.numel();
         this.chunkElements = chunkElements;
         this.chunks = (int) Math.max(1, (elements + chunkElements - 1) / chunkElements);
-        this.chunkHashes = new long[chunks];
     }
 
     static TensorJob of(TensorEntry t) {
@@ -56,36 +54,6 @@ abstract sealed class TensorJob permits TwoPassJob, ValueTableJob {
 
     /** File bytes of chunk {@code c}. */
     long chunkBytes(int c) { return tensor.dtype().byteSize(chunkCount(c)); }
-
-    /**
-     * Hashes the raw bytes of elements [first, first + count) into chunk {@code c}'s hash, with
-     * the vector kernel or its scalar twin (same hash).
-     */
-    void hash(int c, long first, int count, boolean vector, BlockScratch s) {
-        DType dtype = tensor.dtype();
-        long offset = dtype.byteSize(first);
-        long bytes = dtype.byteSize(count);
-        long h;
-        if (vector) {
-            h = VectorKernels.hashBytes(tensor.data(), offset, bytes, first);
-        } else {
-            s.copyRaw(tensor.data(), offset, bytes);
-            h = ScalarKernels.hashBytes(s.rawLongs, bytes, first);
-        }
-        addHash(c, h);
-    }
-
-    /** Folds a block's hash (seeded with its first element's index) into chunk {@code c}'s hash, in block order. */
-    void addHash(int c, long h) {
-        chunkHashes[c] = VectorKernels.mix(chunkHashes[c] ^ h);
-    }
-
-    /** A hash of the tensor's bytes, after pass 1; equal bytes give equal hashes. */
-    long contentHash() {
-        long h = VectorKernels.mix(elements ^ ((long) tensor.dtype().ordinal() << 56));
-        for (long chunkHash : chunkHashes) h = VectorKernels.mix(h ^ chunkHash);
-        return h;
-    }
 
     static TensorStats noFiniteValues(long nans, long infs, double zeroFraction) {
         return new TensorStats(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,

@@ -2,7 +2,6 @@ package owb.audit;
 
 import jdk.incubator.vector.IntVector;
 import owb.audit.KernelWarmup.Kernel;
-import owb.checkpoint.DType;
 import owb.checkpoint.TensorEntry;
 import owb.tensor.TensorReader;
 
@@ -42,10 +41,9 @@ final class TwoPassJob extends TensorJob {
     @Override
     Set<Kernel> kernels() {
         return switch (tensor.dtype()) {
-            case F32 -> EnumSet.of(Kernel.HASH_AND_SCAN, Kernel.BINS);
-            case BF16 -> EnumSet.of(Kernel.DECODE_BF16, Kernel.HASH, Kernel.SCAN, Kernel.BINS);
-            case F16 -> EnumSet.of(Kernel.DECODE_F16, Kernel.HASH, Kernel.SCAN, Kernel.BINS);
-            default -> EnumSet.of(Kernel.HASH, Kernel.SCAN, Kernel.BINS);
+            case BF16 -> EnumSet.of(Kernel.DECODE_BF16, Kernel.SCAN, Kernel.BINS);
+            case F16 -> EnumSet.of(Kernel.DECODE_F16, Kernel.SCAN, Kernel.BINS);
+            default -> EnumSet.of(Kernel.SCAN, Kernel.BINS);
         };
     }
 
@@ -55,20 +53,14 @@ final class TwoPassJob extends TensorJob {
         long start = chunkStart(c);
         int n = chunkCount(c);
         VectorKernels.BlockStats stats = null;
-        boolean vectorHash = KernelWarmup.ready(Kernel.HASH);
         boolean vectorScan = KernelWarmup.ready(Kernel.SCAN);
-        boolean fused = tensor.dtype() == DType.F32 && KernelWarmup.ready(Kernel.HASH_AND_SCAN);
         for (int done = 0; done < n; done += BLOCK) {
             int count = Math.min(BLOCK, n - done);
-            if (!fused) hash(c, start + done, count, vectorHash, s);
-            load(start + done, count, s, !vectorScan && !fused);
+            load(start + done, count, s, !vectorScan);
             if (stats == null) stats = new VectorKernels.BlockStats(pilotMean(s, count));
-            if (fused || vectorScan) s.forVectors(count);
             boolean allFinite;
-            if (fused) {
-                allFinite = VectorKernels.hashAndScanBlock(s.segment, s.offset, count, stats, s.lanes, start + done, s.hash);
-                addHash(c, s.hash[0]);
-            } else if (vectorScan) {
+            if (vectorScan) {
+                s.forVectors(count);
                 allFinite = VectorKernels.scanBlock(s.segment, s.offset, count, stats, s.lanes);
             } else {
                 allFinite = ScalarKernels.scanBlock(s.floats, count, stats);

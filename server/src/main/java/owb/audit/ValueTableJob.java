@@ -30,25 +30,14 @@ final class ValueTableJob extends TensorJob {
 
     @Override boolean twoPasses() { return false; }
 
+    /** The counting loop is plain Java: C2 compiles it within a few chunks, no warm-up needed. */
     @Override
-    java.util.Set<KernelWarmup.Kernel> kernels() { return java.util.EnumSet.of(KernelWarmup.Kernel.HASH); }
+    java.util.Set<KernelWarmup.Kernel> kernels() { return java.util.EnumSet.noneOf(KernelWarmup.Kernel.class); }
 
     @Override
     void pass1(int c) {
         int[] table = TABLE.get();
-        BlockScratch s = BlockScratch.get();
-        MemorySegment data = tensor.data();
-        long start = chunkStart(c);
-        int n = chunkCount(c);
-        boolean vector = KernelWarmup.ready(KernelWarmup.Kernel.HASH);
-        for (int done = 0; done < n; done += BlockScratch.BLOCK) {
-            int count = Math.min(BlockScratch.BLOCK, n - done);
-            long first = start + done;
-            // hash the block where it lies, then count it while it is in L1: copying it to the heap
-            // first, and hashing the copy, took as long as the counting
-            hash(c, first, count, vector, s);
-            countValues(data, 2 * first, count, table);
-        }
+        countValues(tensor.data(), 2 * chunkStart(c), chunkCount(c), table);
         synchronized (this) {
             if (total == null) total = new long[PATTERNS];
             for (int v = 0; v < PATTERNS; v++) total[v] += table[v];

@@ -3,7 +3,6 @@ package owb.audit;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,13 +26,11 @@ final class VectorKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
     static final int LANES = F.length();
 
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Slots per pair table: bin(a) * 64 + bin(b) for two values counted at once, then 64 for single values. */
@@ -94,94 +91,6 @@ final class VectorKernels {
         }
         if (poison.compare(VectorOperators.EQ, 0f).trueCount() != LANES) return false;
         // lanes are summed in a fixed order so that results never depend on how the JIT reduces
-        s1a.add(s1b).intoArray(lanes, 0);
-        double sum1 = 0;
-        for (int j = 0; j < D.length(); j++) sum1 += lanes[j];
-        s2a.add(s2b).intoArray(lanes, 0);
-        double sum2 = 0;
-        for (int j = 0; j < D.length(); j++) sum2 += lanes[j];
-        float lo = min.reduceLanes(VectorOperators.MIN);
-        float hi = max.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            float x = src.get(FLOAT_LE, offset + 4L * i);
-            if (!Float.isFinite(x)) return false;
-            if (x == 0) zeros++;
-            lo = Math.min(lo, x);
-            hi = Math.max(hi, x);
-            double d = x - s.shift;
-            sum1 += d;
-            sum2 += d * d;
-        }
-        s.min = Math.min(s.min, lo);
-        s.max = Math.max(s.max, hi);
-        s.zeros += zeros;
-        s.sum1 += sum1;
-        s.sum2 += sum2;
-        return true;
-    }
-
-    /**
-     * {@link #scanBlock} and {@link #hashBytes} of the same F32 block in one read: the results of
-     * both, bit for bit ({@code hash[0]} gets the hash of the block's {@code 4n} bytes with
-     * {@code seed}), for one pass over memory instead of two. The hash is written whether or not
-     * the block is all finite.
-     */
-    static boolean hashAndScanBlock(MemorySegment src, long offset, int n, BlockStats s, double[] lanes,
-                                    long seed, long[] hash) {
-        FloatVector min = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
-        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        FloatVector poison = FloatVector.zero(F);
-        FloatVector zero = FloatVector.zero(F);
-        DoubleVector k = DoubleVector.broadcast(D, s.shift);
-        DoubleVector s1a = DoubleVector.zero(D);
-        DoubleVector s1b = s1a;
-        DoubleVector s2a = s1a;
-        DoubleVector s2b = s1a;
-        LongVector laneIndex = LongVector.zero(L).addIndex(1).mul(PRIME_2);
-        LongVector h0 = laneIndex.add(seed ^ PRIME_1);
-        LongVector h1 = laneIndex.add(seed ^ PRIME_2);
-        long zeros = 0;
-        int i = 0;
-        // two vectors a step, as hashBytes steps; the sums take them in order, as scanBlock does
-        for (; i <= n - 2 * LANES; i += 2 * LANES) {
-            FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
-            FloatVector w = FloatVector.fromMemorySegment(F, src, offset + 4L * (i + LANES), LE);
-            h0 = h0.lanewise(VectorOperators.XOR, v.reinterpretAsLongs()).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
-            h1 = h1.lanewise(VectorOperators.XOR, w.reinterpretAsLongs()).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
-            poison = w.fma(zero, v.fma(zero, poison));
-            zeros += v.compare(VectorOperators.EQ, 0f).trueCount() + w.compare(VectorOperators.EQ, 0f).trueCount();
-            min = min.blend(v, v.compare(VectorOperators.LT, min));
-            max = max.blend(v, max.compare(VectorOperators.LT, v));
-            min = min.blend(w, w.compare(VectorOperators.LT, min));
-            max = max.blend(w, max.compare(VectorOperators.LT, w));
-            DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
-            DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
-            s1a = s1a.add(a);
-            s1b = s1b.add(b);
-            s2a = a.fma(a, s2a);
-            s2b = b.fma(b, s2b);
-            a = ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 0)).sub(k);
-            b = ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 1)).sub(k);
-            s1a = s1a.add(a);
-            s1b = s1b.add(b);
-            s2a = a.fma(a, s2a);
-            s2b = b.fma(b, s2b);
-        }
-        hash[0] = finishHash(h0.toArray(), h1.toArray(), src, offset, 4L * i, 4L * n, seed);
-        for (; i <= n - LANES; i += LANES) {
-            FloatVector v = FloatVector.fromMemorySegment(F, src, offset + 4L * i, LE);
-            poison = v.fma(zero, poison);
-            zeros += v.compare(VectorOperators.EQ, 0f).trueCount();
-            min = min.blend(v, v.compare(VectorOperators.LT, min));
-            max = max.blend(v, max.compare(VectorOperators.LT, v));
-            DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
-            DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
-            s1a = s1a.add(a);
-            s1b = s1b.add(b);
-            s2a = a.fma(a, s2a);
-            s2b = b.fma(b, s2b);
-        }
-        if (poison.compare(VectorOperators.EQ, 0f).trueCount() != LANES) return false;
         s1a.add(s1b).intoArray(lanes, 0);
         double sum1 = 0;
         for (int j = 0; j < D.length(); j++) sum1 += lanes[j];
@@ -344,51 +253,5 @@ final class VectorKernels {
                     .or(second.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i + LANES);
         }
         for (; i < n; i++) out[i] = Float.float16ToFloat(src.get(SHORT_LE, offset + 2L * i));
-    }
-
-    static final long PRIME_1 = 0x9E3779B185EBCA87L;
-    static final long PRIME_2 = 0xC2B2AE3D27D4EB4FL;
-
-    /**
-     * A 64-bit hash of {@code length} raw bytes, seeded: two independent multiply-rotate chains
-     * per long lane over two vectors at a time, folded with a 64-bit finaliser. Equal bytes give
-     * equal hashes; callers confirm equal hashes by comparing the bytes.
-     */
-    static long hashBytes(MemorySegment src, long offset, long length, long seed) {
-        LongVector lane = LongVector.zero(L).addIndex(1).mul(PRIME_2);
-        LongVector h0 = lane.add(seed ^ PRIME_1);
-        LongVector h1 = lane.add(seed ^ PRIME_2);
-        long step = L.vectorByteSize();
-        long p = 0;
-        for (; p <= length - 2 * step; p += 2 * step) {
-            LongVector a = LongVector.fromMemorySegment(L, src, offset + p, LE);
-            LongVector b = LongVector.fromMemorySegment(L, src, offset + p + step, LE);
-            h0 = h0.lanewise(VectorOperators.XOR, a).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
-            h1 = h1.lanewise(VectorOperators.XOR, b).mul(PRIME_1).lanewise(VectorOperators.ROL, 31);
-        }
-        return finishHash(h0.toArray(), h1.toArray(), src, offset, p, length, seed);
-    }
-
-    /** Folds the lane states of {@link #hashBytes} and hashes the bytes after {@code done}. */
-    static long finishHash(long[] h0, long[] h1, MemorySegment src, long offset, long done, long length, long seed) {
-        long h = seed ^ length;
-        for (int j = 0; j < h0.length; j++) {
-            h = mix(h ^ h0[j]);
-            h = mix(h ^ h1[j]);
-        }
-        long p = done;
-        for (; p + 8 <= length; p += 8) h = mix(h ^ src.get(LONG_LE, offset + p));
-        for (; p < length; p++) h = mix(h ^ (src.get(ValueLayout.JAVA_BYTE, offset + p) & 0xffL) ^ (p << 8));
-        return h;
-    }
-
-    /** MurmurHash3's fmix64 finaliser. */
-    static long mix(long h) {
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return h;
     }
 }

@@ -106,7 +106,7 @@ class AuditorTest {
 
     @Test
     void identicalLargeBf16TensorsAreFoundToo() {
-        // large 16-bit tensors take the value-table path, which hashes its own copy of each block
+        // large 16-bit tensors take the value-table path: statistics from a table of bit patterns
         float[] values = new float[300_000];
         java.util.SplittableRandom r = new java.util.SplittableRandom(8);
         for (int i = 0; i < values.length; i++) values[i] = (float) (r.nextGaussian() * 0.02);
@@ -120,6 +120,39 @@ class AuditorTest {
         Finding dup = only(f, Severity.WARNING);
         assertEquals("c.weight", dup.tensor());
         assertEquals("identical to a.weight (same BF16 bytes, [300, 1000])", dup.message());
+    }
+
+    @Test
+    void equalStatisticsAreNotIdenticalBytes() {
+        // a reversed copy has every statistic of the original, and different bytes
+        float[] values = new float[64 * 64];
+        for (int i = 0; i < values.length; i++) values[i] = (float) Math.sin(i * 0.1);
+        float[] reversed = new float[values.length];
+        for (int i = 0; i < values.length; i++) reversed[i] = values[values.length - 1 - i];
+        TestCheckpoints b = new TestCheckpoints(dir);
+        b.values("a.weight", new long[] {64, 64}, values);
+        b.values("b.weight", new long[] {64, 64}, reversed);
+        assertEquals(List.of(), of(findings(b.safetensors(null)), Severity.WARNING));
+    }
+
+    @Test
+    void manyTensorsWithEqualStatisticsAreSplitByHashThenCompared() {
+        // more candidates than are compared pairwise: rotations of one tensor, two of them repeated
+        int n = 48 * 48;
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) values[i] = (float) Math.cos(i * 0.37);
+        TestCheckpoints b = new TestCheckpoints(dir);
+        int tensors = CheckpointFindings.PAIRWISE_LIMIT + 4;
+        for (int t = 0; t < tensors; t++) {
+            int shift = t == 5 ? 2 : t == 9 ? 7 : t; // t5 repeats t2, t9 repeats t7
+            float[] rotated = new float[n];
+            for (int i = 0; i < n; i++) rotated[i] = values[(i + shift) % n];
+            b.values("t" + t + ".weight", new long[] {48, 48}, rotated);
+        }
+        List<Finding> dups = of(findings(b.safetensors(null)), Severity.WARNING);
+        assertEquals(List.of("t5.weight: identical to t2.weight (same F32 bytes, [48, 48])",
+                        "t9.weight: identical to t7.weight (same F32 bytes, [48, 48])"),
+                dups.stream().map(d -> d.tensor() + ": " + d.message()).toList());
     }
 
     @Test

@@ -43,27 +43,6 @@ class KernelTwinsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 1, 15, 16, 17, 31, 32, 33, 47, 48, 100, 4095, 4096})
-    void fusedHashAndScanAgreesWithBoth(int n) {
-        for (boolean specials : new boolean[] {false, true}) {
-            float[] x = values(n, 3 * n, specials);
-            MemorySegment seg = MemorySegment.ofArray(x);
-            VectorKernels.BlockStats fused = new VectorKernels.BlockStats(0.3);
-            VectorKernels.BlockStats apart = new VectorKernels.BlockStats(0.3);
-            double[] lanes = new double[VectorKernels.D.length()];
-            long[] hash = new long[1];
-            boolean finite = VectorKernels.hashAndScanBlock(seg, 0, n, fused, lanes, 5, hash);
-            assertEquals(VectorKernels.hashBytes(seg, 0, 4L * n, 5), hash[0], "hash");
-            assertEquals(VectorKernels.scanBlock(seg, 0, n, apart, lanes), finite);
-            assertEquals(Double.doubleToRawLongBits(apart.sum1), Double.doubleToRawLongBits(fused.sum1), "sum1");
-            assertEquals(Double.doubleToRawLongBits(apart.sum2), Double.doubleToRawLongBits(fused.sum2), "sum2");
-            assertEquals(Float.floatToRawIntBits(apart.min), Float.floatToRawIntBits(fused.min), "min");
-            assertEquals(Float.floatToRawIntBits(apart.max), Float.floatToRawIntBits(fused.max), "max");
-            assertEquals(apart.zeros, fused.zeros, "zeros");
-        }
-    }
-
-    @ParameterizedTest
     @ValueSource(ints = {0, 1, 31, 32, 33, 100, 4096})
     void binCountingTwinsAgree(int n) {
         if (!VectorKernels.vectorBinning()) return;
@@ -113,16 +92,5 @@ class KernelTwinsTest {
             if (Float.isNaN(want[i]) && Float.isNaN(got[i])) continue; // NaN payloads may differ
             assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "value " + i);
         }
-    }
-
-    @ParameterizedTest
-    @ValueSource(ints = {0, 1, 7, 8, 9, 127, 128, 129, 1000, 16384})
-    void hashTwinsAgree(int length) {
-        byte[] bytes = new byte[length];
-        new SplittableRandom(length).nextBytes(bytes);
-        MemorySegment seg = MemorySegment.ofArray(bytes);
-        long[] words = new long[length / 8 + 1];
-        for (int i = 0; i < length; i++) words[i / 8] |= (bytes[i] & 0xffL) << (8 * (i % 8));
-        assertEquals(ScalarKernels.hashBytes(words, length, 99), VectorKernels.hashBytes(seg, 0, length, 99));
     }
 }
