@@ -25,6 +25,7 @@ import owb.model.LanguageModel;
 import owb.model.ModelLoader;
 import owb.probe.LogitLens;
 import owb.report.Npy;
+import owb.tensor.TilePeak;
 
 /**
  * {@code owb bench lens}: the logit lens over a prompt of SmolLM2-135M-Instruct (Q4_1 GGUF), warm,
@@ -75,6 +76,8 @@ public final class LensBenchmark {
         int[] ids = Arrays.copyOf(all, o.length);
         double[] loadBefore = Machine.loadAverage();
         Map<String, Timing> owb = new LinkedHashMap<>();
+        double unembedGflop;
+        double tileGflops;
         JsonNode peer = null;
         String check = null;
         try (Checkpoint checkpoint = Checkpoints.open(o.model)) {
@@ -95,6 +98,8 @@ public final class LensBenchmark {
                 for (int l = 0; l <= layers; l++) model.unembedResidual(residual(cache, l, layers), ids.length);
             }));
             owb.put("lens_total", time(o.repeat, () -> LogitLens.run(model, ids, 5, t, id -> "")));
+            unembedGflop = 2.0 * (layers + 1) * ids.length * model.config().dModel() * model.config().dVocab() / 1e9;
+            tileGflops = TilePeak.gflops(Runtime.getRuntime().availableProcessors(), 0.2);
             err.println("owb bench lens: owb done");
 
             if (o.python != null) {
@@ -114,8 +119,9 @@ public final class LensBenchmark {
             }
         }
         double[] loadAfter = Machine.loadAverage();
-        Map<String, Object> doc = json(o, owb, peer, check, loadBefore, loadAfter);
-        out.print(table(o, owb, peer, check, loadBefore, loadAfter));
+        Floor floor = new Floor(unembedGflop, tileGflops);
+        Map<String, Object> doc = json(o, owb, floor, peer, check, loadBefore, loadAfter);
+        out.print(table(o, owb, floor, peer, check, loadBefore, loadAfter));
         Files.createDirectories(o.jsonOut.toAbsolutePath().getParent());
         JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build().writeValue(o.jsonOut.toFile(), doc);
         err.println("owb bench lens: JSON written to " + o.jsonOut);
@@ -155,7 +161,16 @@ public final class LensBenchmark {
                 + " differs in %d of %d layers", worstEntropy, rankMismatches, lens.layers() + 1);
     }
 
-    private static String table(Options o, Map<String, Timing> owb, JsonNode peer, String check, double[] before, double[] after) {
+    /**
+     * The F32 arithmetic the lens cannot avoid: (layers + 1) x positions rows through W_U, at the
+     * GEMM tile's in-cache rate on every core, measured in the same run.
+     */
+    private record Floor(double unembedGflop, double tileGflops) {
+        double seconds() { return unembedGflop / tileGflops; }
+    }
+
+    private static String table(Options o, Map<String, Timing> owb, Floor floor, JsonNode peer, String check,
+                                double[] before, double[] after) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "owb bench lens: SmolLM2-135M-Instruct Q4_1, %d tokens, %d cores, median of %d"
                         + " after 1 warm-up; load average %s before, %s after%n", o.length,
@@ -166,6 +181,10 @@ public final class LensBenchmark {
         row(sb, "lens read (norm, unembedding, statistics)", owb.get("lens_read"));
         row(sb, "  of which the unembedding of every cell", owb.get("lens_unembedding"));
         row(sb, "logit lens, total (LogitLens.run)", owb.get("lens_total"));
+        sb.append(String.format(Locale.ROOT, "unembedding arithmetic %.1f GFLOP; the GEMM tile in cache on all cores now: %.1f GFLOP/s%n"
+                + "  -> the unembedding alone takes at least %.3f s here (the timed one ran at %.1f GFLOP/s, %.0f%% of the tile)%n",
+                floor.unembedGflop, floor.tileGflops, floor.seconds(), floor.unembedGflop / owb.get("lens_unembedding").seconds,
+                100 * floor.seconds() / owb.get("lens_unembedding").seconds));
         double instrument = owb.get("lens_total").seconds - owb.get("forward").seconds;
         sb.append(String.format(Locale.ROOT, "instrument cost beyond the forward pass: %.3f s (%.1fx the pass)%n", instrument,
                 owb.get("lens_total").seconds / owb.get("forward").seconds));
@@ -188,8 +207,8 @@ public final class LensBenchmark {
                 Double.isNaN(t.cpuSeconds) ? "-" : String.format(Locale.ROOT, "%.3f", t.cpuSeconds)));
     }
 
-    private static Map<String, Object> json(Options o, Map<String, Timing> owb, JsonNode peer, String check, double[] before,
-                                            double[] after) {
+    private static Map<String, Object> json(Options o, Map<String, Timing> owb, Floor floor, JsonNode peer, String check,
+                                            double[] before, double[] after) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("model", o.model.getFileName().toString());
         doc.put("prompt", "samples/fixtures/smollm2/bench_prompt.json (first " + o.length + " ids)");
@@ -198,6 +217,9 @@ public final class LensBenchmark {
         Map<String, Object> own = new LinkedHashMap<>();
         owb.forEach((k, v) -> own.put(k, v.json()));
         doc.put("owb", own);
+        doc.put("unembedding_gflop", ForwardBenchmark.round(floor.unembedGflop, 2));
+        doc.put("tile_gflops_all_cores", ForwardBenchmark.round(floor.tileGflops, 1));
+        doc.put("unembedding_floor_seconds", ForwardBenchmark.round(floor.seconds(), 4));
         doc.put("instrument_seconds_beyond_forward", ForwardBenchmark.round(owb.get("lens_total").seconds - owb.get("forward").seconds, 4));
         doc.put("peer_numpy", peer);
         doc.put("check", check);
