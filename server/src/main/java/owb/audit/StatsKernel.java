@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 
 /**
  * Fused tensor statistics with the Vector API ({@code FloatVector.SPECIES_PREFERRED}), in parallel
@@ -28,6 +27,11 @@ public final class StatsKernel {
     /** The statistics of one tensor, using every core. */
     public static TensorStats compute(TensorEntry t) {
         return measureAll(List.of(t), sharedPool(), Listener.NONE).getFirst();
+    }
+
+    /** The statistics of every tensor, as an audit measures them (using every core). */
+    public static List<TensorStats> computeAll(List<TensorEntry> tensors) {
+        return measureAll(tensors, sharedPool(), Listener.NONE);
     }
 
     /**
@@ -85,19 +89,15 @@ public final class StatsKernel {
                     if (job.twoPasses()) job.pass2(0);
                     listener.done(job.tensor, job.chunkBytes(0));
                 });
-                for (TensorJob job : large) {
-                    IntStream.range(0, job.chunks).parallel().forEach(c -> {
-                        job.pass1(c);
-                        long bytes = job.chunkBytes(c);
-                        listener.done(job.tensor, job.twoPasses() ? bytes / 2 : bytes);
-                    });
+                // Pass 2 of one tensor runs beside pass 1 of the next: pass 1 waits on memory, pass 2
+                // on the scalar bin increments, so a core on each keeps both the memory bus and the
+                // arithmetic busy where two cores on the same pass would leave one of them idle.
+                if (!large.isEmpty()) runChunks(List.of(), large.getFirst(), listener);
+                for (int j = 0; j < large.size(); j++) {
+                    TensorJob job = large.get(j);
                     job.finishPass1();
-                    if (!job.twoPasses()) continue;
-                    IntStream.range(0, job.chunks).parallel().forEach(c -> {
-                        job.pass2(c);
-                        long bytes = job.chunkBytes(c);
-                        listener.done(job.tensor, bytes - bytes / 2);
-                    });
+                    runChunks(job.twoPasses() ? List.of(job) : List.of(),
+                            j + 1 < large.size() ? large.get(j + 1) : null, listener);
                 }
             }).get();
         } catch (InterruptedException e) {
@@ -111,6 +111,35 @@ public final class StatsKernel {
         List<TensorStats> results = new ArrayList<>(jobs.size());
         for (TensorJob job : jobs) results.add(job.stats());
         return results;
+    }
+
+    /**
+     * Pass 2 over every chunk of {@code secondPass} (zero or one job) and pass 1 over every chunk of
+     * {@code firstPass} (or none), in parallel, the two kinds alternating in the work order.
+     */
+    private static void runChunks(List<TensorJob> secondPass, TensorJob firstPass, Listener listener) {
+        List<Runnable> work = new ArrayList<>();
+        int second = secondPass.isEmpty() ? 0 : secondPass.getFirst().chunks;
+        int first = firstPass == null ? 0 : firstPass.chunks;
+        for (int i = 0; i < Math.max(second, first); i++) {
+            int c = i;
+            if (c < second) {
+                TensorJob job = secondPass.getFirst();
+                work.add(() -> {
+                    job.pass2(c);
+                    long bytes = job.chunkBytes(c);
+                    listener.done(job.tensor, bytes - bytes / 2);
+                });
+            }
+            if (c < first) {
+                work.add(() -> {
+                    firstPass.pass1(c);
+                    long bytes = firstPass.chunkBytes(c);
+                    listener.done(firstPass.tensor, firstPass.twoPasses() ? bytes / 2 : bytes);
+                });
+            }
+        }
+        work.parallelStream().forEach(Runnable::run);
     }
 
     /**

@@ -96,6 +96,33 @@ class StatsKernelTest {
         assertMatchesReference(DType.F32, values, values);
     }
 
+    /**
+     * An audit measures tensors together, the second pass over one beside the first over the next:
+     * each gets the statistics it gets alone, bit for bit, whatever mix of jobs surrounds it.
+     */
+    @Test
+    void tensorsMeasuredTogetherGetTheirOwnStatistics() {
+        try (TestTensors tensors = new TestTensors(dir)) {
+            int n = 2_621_447;   // several chunks of F32 (F16: one chunk of the value table)
+            tensors.add("a", DType.F32, new long[] {n}, gaussianWithSpecials(n, 1, 0.02f, 0.5f));
+            int m = 4_300_001;   // two chunks of the one-pass value table
+            tensors.add("b", DType.BF16, new long[] {m}, gaussianWithSpecials(m, 2, 0.05f, 3f));
+            tensors.add("c", DType.F32, new long[] {n}, gaussianWithSpecials(n, 3, 1f, 50f));
+            tensors.add("small", DType.F32, new long[] {1000}, gaussianWithSpecials(1000, 4, 0.1f, 1f));
+            tensors.add("d", DType.F16, new long[] {n}, gaussianWithSpecials(n, 5, 0.05f, 3f));
+            List<TensorEntry> mapped = tensors.map();
+            List<TensorStats> together = StatsKernel.computeAll(mapped);
+            for (int i = 0; i < mapped.size(); i++) {
+                TensorStats alone = StatsKernel.compute(mapped.get(i));
+                TensorStats got = together.get(i);
+                assertEquals(alone.mean(), got.mean(), mapped.get(i).name() + " mean");
+                assertEquals(alone.std(), got.std(), mapped.get(i).name() + " std");
+                assertEquals(alone.l2Norm(), got.l2Norm(), mapped.get(i).name() + " l2");
+                assertSameStats(alone, got);
+            }
+        }
+    }
+
     private TensorStats assertMatchesReference(DType dtype, float[] values, float[] storedValues) {
         try (TestTensors tensors = new TestTensors(dir)) {
             TensorEntry t = tensors.add("t", dtype, new long[] {values.length}, values).map().getFirst();
