@@ -92,13 +92,20 @@ public final class StatsKernel {
                 // Pass 2 of one tensor runs beside pass 1 of the next: pass 1 waits on memory, pass 2
                 // on the scalar bin increments, so a core on each keeps both the memory bus and the
                 // arithmetic busy where two cores on the same pass would leave one of them idle.
-                if (!large.isEmpty()) runChunks(List.of(), large.getFirst(), listener);
-                for (int j = 0; j < large.size(); j++) {
-                    TensorJob job = large.get(j);
-                    job.finishPass1();
-                    runChunks(job.twoPasses() ? List.of(job) : List.of(),
-                            j + 1 < large.size() ? large.get(j + 1) : null, listener);
+                // Consecutive one-pass jobs go as one batch, with no wait for the slowest chunk of each.
+                TensorJob awaitingPass2 = null;
+                for (int i = 0; i < large.size(); ) {
+                    int end = i + 1;
+                    if (!large.get(i).twoPasses()) {
+                        while (end < large.size() && !large.get(end).twoPasses()) end++;
+                    }
+                    List<TensorJob> firstPass = large.subList(i, end);
+                    runChunks(awaitingPass2, firstPass, listener);
+                    firstPass.forEach(TensorJob::finishPass1);
+                    awaitingPass2 = firstPass.getFirst().twoPasses() ? firstPass.getFirst() : null;
+                    i = end;
                 }
+                runChunks(awaitingPass2, List.of(), listener);
             }).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -114,30 +121,34 @@ public final class StatsKernel {
     }
 
     /**
-     * Pass 2 over every chunk of {@code secondPass} (zero or one job) and pass 1 over every chunk of
-     * {@code firstPass} (or none), in parallel, the two kinds alternating in the work order.
+     * Pass 2 over every chunk of {@code secondPass} (or none, when null) and pass 1 over every chunk
+     * of the {@code firstPass} jobs, in parallel; the work order alternates the two kinds.
      */
-    private static void runChunks(List<TensorJob> secondPass, TensorJob firstPass, Listener listener) {
-        List<Runnable> work = new ArrayList<>();
-        int second = secondPass.isEmpty() ? 0 : secondPass.getFirst().chunks;
-        int first = firstPass == null ? 0 : firstPass.chunks;
-        for (int i = 0; i < Math.max(second, first); i++) {
-            int c = i;
-            if (c < second) {
-                TensorJob job = secondPass.getFirst();
-                work.add(() -> {
-                    job.pass2(c);
-                    long bytes = job.chunkBytes(c);
-                    listener.done(job.tensor, bytes - bytes / 2);
+    private static void runChunks(TensorJob secondPass, List<TensorJob> firstPass, Listener listener) {
+        List<Runnable> seconds = new ArrayList<>();
+        for (int c = 0; secondPass != null && c < secondPass.chunks; c++) {
+            int chunk = c;
+            seconds.add(() -> {
+                secondPass.pass2(chunk);
+                long bytes = secondPass.chunkBytes(chunk);
+                listener.done(secondPass.tensor, bytes - bytes / 2);
+            });
+        }
+        List<Runnable> firsts = new ArrayList<>();
+        for (TensorJob job : firstPass) {
+            for (int c = 0; c < job.chunks; c++) {
+                int chunk = c;
+                firsts.add(() -> {
+                    job.pass1(chunk);
+                    long bytes = job.chunkBytes(chunk);
+                    listener.done(job.tensor, job.twoPasses() ? bytes / 2 : bytes);
                 });
             }
-            if (c < first) {
-                work.add(() -> {
-                    firstPass.pass1(c);
-                    long bytes = firstPass.chunkBytes(c);
-                    listener.done(firstPass.tensor, firstPass.twoPasses() ? bytes / 2 : bytes);
-                });
-            }
+        }
+        List<Runnable> work = new ArrayList<>(seconds.size() + firsts.size());
+        for (int i = 0; i < Math.max(seconds.size(), firsts.size()); i++) {
+            if (i < seconds.size()) work.add(seconds.get(i));
+            if (i < firsts.size()) work.add(firsts.get(i));
         }
         work.parallelStream().forEach(Runnable::run);
     }

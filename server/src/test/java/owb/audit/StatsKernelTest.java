@@ -107,6 +107,7 @@ class StatsKernelTest {
             tensors.add("a", DType.F32, new long[] {n}, gaussianWithSpecials(n, 1, 0.02f, 0.5f));
             int m = 4_300_001;   // two chunks of the one-pass value table
             tensors.add("b", DType.BF16, new long[] {m}, gaussianWithSpecials(m, 2, 0.05f, 3f));
+            tensors.add("b2", DType.F16, new long[] {m}, gaussianWithSpecials(m, 6, 0.05f, 3f));   // one batch with b
             tensors.add("c", DType.F32, new long[] {n}, gaussianWithSpecials(n, 3, 1f, 50f));
             tensors.add("small", DType.F32, new long[] {1000}, gaussianWithSpecials(1000, 4, 0.1f, 1f));
             tensors.add("d", DType.F16, new long[] {n}, gaussianWithSpecials(n, 5, 0.05f, 3f));
