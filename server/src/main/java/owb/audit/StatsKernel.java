@@ -89,23 +89,7 @@ public final class StatsKernel {
                     if (job.twoPasses()) job.pass2(0);
                     listener.done(job.tensor, job.chunkBytes(0));
                 });
-                // Pass 2 of one tensor runs beside pass 1 of the next: pass 1 waits on memory, pass 2
-                // on the scalar bin increments, so a core on each keeps both the memory bus and the
-                // arithmetic busy where two cores on the same pass would leave one of them idle.
-                // Consecutive one-pass jobs go as one batch, with no wait for the slowest chunk of each.
-                TensorJob awaitingPass2 = null;
-                for (int i = 0; i < large.size(); ) {
-                    int end = i + 1;
-                    if (!large.get(i).twoPasses()) {
-                        while (end < large.size() && !large.get(end).twoPasses()) end++;
-                    }
-                    List<TensorJob> firstPass = large.subList(i, end);
-                    runChunks(awaitingPass2, firstPass, listener);
-                    firstPass.forEach(TensorJob::finishPass1);
-                    awaitingPass2 = firstPass.getFirst().twoPasses() ? firstPass.getFirst() : null;
-                    i = end;
-                }
-                runChunks(awaitingPass2, List.of(), listener);
+                measureLarge(large, listener);
             }).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -118,6 +102,28 @@ public final class StatsKernel {
         List<TensorStats> results = new ArrayList<>(jobs.size());
         for (TensorJob job : jobs) results.add(job.stats());
         return results;
+    }
+
+    /**
+     * The jobs of more than one chunk, in order. Pass 2 of one runs beside pass 1 of the next: pass 1
+     * waits on memory, pass 2 on the scalar bin increments, so a core on each keeps both the memory
+     * bus and the arithmetic busy where two cores on the same pass would leave one of them idle.
+     * Consecutive one-pass jobs go as one batch, with no wait for the slowest chunk of each.
+     */
+    private static void measureLarge(List<TensorJob> large, Listener listener) {
+        TensorJob awaitingPass2 = null;
+        for (int i = 0; i < large.size(); ) {
+            int end = i + 1;
+            if (!large.get(i).twoPasses()) {
+                while (end < large.size() && !large.get(end).twoPasses()) end++;
+            }
+            List<TensorJob> firstPass = large.subList(i, end);
+            runChunks(awaitingPass2, firstPass, listener);
+            firstPass.forEach(TensorJob::finishPass1);
+            awaitingPass2 = firstPass.getFirst().twoPasses() ? firstPass.getFirst() : null;
+            i = end;
+        }
+        runChunks(awaitingPass2, List.of(), listener);
     }
 
     /**
