@@ -10,11 +10,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import owb.checkpoint.Checkpoint;
-import owb.checkpoint.Checkpoints;
 import owb.model.LanguageModel;
-import owb.model.ModelLoader;
-import owb.testing.GgufFixtures;
+import owb.testing.SmolLm2Model;
 import owb.tokenizer.Tokenizer;
 
 /** The logit lens on a trained model: SmolLM2-135M-Instruct (Q4_1 GGUF). */
@@ -28,20 +25,20 @@ class SmolLm2LensTest {
      */
     static final int PARIS_FIRST_TOP_LAYER = 30;
 
-    private static Checkpoint checkpoint;
+    private static SmolLm2Model smollm2;
     private static LanguageModel model;
     private static Tokenizer tokenizer;
 
     @BeforeAll
     static void load() throws IOException {
-        checkpoint = Checkpoints.open(GgufFixtures.smollm2());
-        model = ModelLoader.load(checkpoint);
-        tokenizer = Tokenizer.fromGgufMetadata(checkpoint.metadata());
+        smollm2 = SmolLm2Model.open();
+        model = smollm2.model();
+        tokenizer = smollm2.tokenizer();
     }
 
     @AfterAll
     static void close() {
-        if (checkpoint != null) checkpoint.close();
+        if (smollm2 != null) smollm2.close();
     }
 
     @Test

@@ -11,31 +11,25 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import owb.checkpoint.Checkpoint;
-import owb.checkpoint.Checkpoints;
-import owb.model.LanguageModel;
-import owb.model.ModelLoader;
-import owb.testing.GgufFixtures;
-import owb.tokenizer.Tokenizer;
+import owb.testing.SmolLm2Model;
 
 /**
  * What SmolLM2-135M-Instruct (Q4_1 GGUF) shows on the suites of probes/, measured with this
  * engine on 2026-11-27 and pinned here as robust facts (the exact figures are in the comments).
  */
 class SmolLm2ProbeSuitesTest {
-    private static Checkpoint checkpoint;
+    private static SmolLm2Model smollm2;
     private static ProbeRunner runner;
 
     @BeforeAll
     static void load() throws IOException {
-        checkpoint = Checkpoints.open(GgufFixtures.smollm2());
-        LanguageModel model = ModelLoader.load(checkpoint);
-        runner = new ProbeRunner(model, Tokenizer.fromGgufMetadata(checkpoint.metadata()), line -> {});
+        smollm2 = SmolLm2Model.open();
+        runner = new ProbeRunner(smollm2.model(), smollm2.tokenizer(), line -> {});
     }
 
     @AfterAll
     static void close() {
-        if (checkpoint != null) checkpoint.close();
+        if (smollm2 != null) smollm2.close();
     }
 
     static ProbeSuite suite(String name) throws IOException {
