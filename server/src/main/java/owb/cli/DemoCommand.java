@@ -25,15 +25,17 @@ final class DemoCommand implements Command, ArgsSpec {
     @Override
     public String usage() {
         return """
-                usage: owb demo [--port 7070]
+                usage: owb demo [--port 7070] [--no-warm-up]
 
                 Serves samples/models on http://127.0.0.1:PORT and prints API calls to try, until
                 Ctrl-C: SmolLM2-135M-Instruct (Q4_1 GGUF, fetched on first use) and its sample
                 fine-tune (samples/models/smollm2-finetune/, known edits, written on first use).
+                A short prompt runs on the first model at start-up, so that the engine is compiled
+                before the first request (--no-warm-up skips it).
                 """;
     }
 
-    @Override public Set<String> flags() { return Set.of(); }
+    @Override public Set<String> flags() { return Set.of("no-warm-up"); }
 
     @Override public Set<String> valued() { return Set.of("port"); }
 
@@ -49,6 +51,7 @@ final class DemoCommand implements Command, ArgsSpec {
         try (OwbServer server = OwbServer.start(options)) {
             out.print(guide(server, server.models()));
             out.flush();
+            if (!args.flag("no-warm-up")) server.warmUpInBackground();
             ServeCommand.untilInterrupted(server);
         }
         return 0;

@@ -24,7 +24,7 @@ final class ServeCommand implements Command, ArgsSpec {
     public String usage() {
         return """
                 usage: owb serve [--port 7070] [--host 127.0.0.1] [--models DIR]... [--cache-mb N]
-                                 [--run-cache-mb N]
+                                 [--run-cache-mb N] [--no-warm-up]
 
                 Serves the workbench on http://HOST:PORT until Ctrl-C. Only files under the model
                 folders are opened; models are named by the ids GET /api/models lists.
@@ -39,10 +39,13 @@ final class ServeCommand implements Command, ArgsSpec {
                   --run-cache-mb N  keep the activations of runs (POST /api/runs) up to N MB in
                                  total, least recently used out (default 512); a single run
                                  larger than that is refused
+                  --no-warm-up   do not run a short prompt on the first model at start-up (it
+                                 gets the engine compiled before the first request: a fresh
+                                 process runs it several times slower)
                 """;
     }
 
-    @Override public Set<String> flags() { return Set.of(); }
+    @Override public Set<String> flags() { return Set.of("no-warm-up"); }
 
     @Override public Set<String> valued() { return Set.of("port", "host", "models", "cache-mb", "run-cache-mb"); }
 
@@ -67,6 +70,7 @@ final class ServeCommand implements Command, ArgsSpec {
                     + " on " + server.url());
             if (server.servesWebUi()) out.println("owb: web UI at " + server.url() + "/ (open it in a browser)");
             out.flush();
+            if (!args.flag("no-warm-up")) server.warmUpInBackground();
             untilInterrupted(server);
         }
         return 0;

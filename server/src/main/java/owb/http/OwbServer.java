@@ -125,6 +125,13 @@ public final class OwbServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a short prompt, its lens and its attention summary on the first model that loads, on a
+     * daemon thread, and drops the run: the first prompt someone types then finds the engine
+     * compiled (see {@link EngineWarmUp}). The thread is returned for tests to join.
+     */
+    public Thread warmUpInBackground() { return EngineWarmUp.start(registry, runs.service()); }
+
     /** The run endpoints' service (for tests in this package). */
     RunService runService() { return runs.service(); }
 

@@ -80,6 +80,12 @@ final class RunCache {
         }
     }
 
+    /** Forgets a run and what was kept with it (nothing happens for an unknown id). */
+    synchronized void remove(String id) {
+        Run run = runs.remove(id);
+        if (run != null) bytes -= run.bytes() + dropDerived(id);
+    }
+
     /** Drops the least recently used runs other than {@code keep} while over the bounds. */
     private void evictAllBut(Run keep) {
         Iterator<Run> it = runs.values().iterator();

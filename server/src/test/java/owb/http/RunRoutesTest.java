@@ -413,6 +413,20 @@ class RunRoutesTest {
     }
 
     @Test
+    void warmUpRunsTheFirstModelAndLeavesNoRunBehind() throws Exception {
+        try (OwbServer fresh = OwbServer.start(ServerOptions.local(List.of(tmp.resolve("models"))))) {
+            RunService service = fresh.runService();
+            Thread warmUp = fresh.warmUpInBackground();
+            warmUp.join(120_000);
+            assertTrue(!warmUp.isAlive(), "the warm-up ended");
+            assertEquals(1, service.lensReadings(), "the warm-up read one lens");
+            assertEquals(0, service.runs().size(), "its run was dropped");
+            assertEquals(0, service.runs().bytes());
+            assertEquals(1, service.engines().size(), "the first model stays loaded for the first request");
+        }
+    }
+
+    @Test
     void runsLeaveLeastRecentlyUsedFirstWhenTheirBytesPassTheBound() throws Exception {
         try (OwbServer small = OwbServer.start(ServerOptions.local(List.of(tmp.resolve("models"))).withRunCacheMegabytes(1))) {
             String model = modelId(small, "llama");
