@@ -3,9 +3,9 @@ package owb.http;
 import java.util.List;
 
 /**
- * Makes the engine's code hot before anyone asks: on a daemon thread, a short run on the first model
- * that loads as a language model, its logit lens and its attention summary, through the same
- * {@link RunService} calls the endpoints make; the run is dropped afterwards. A fresh JVM runs the
+ * Makes the engine's code hot before anyone asks: on a daemon thread, two short runs on the first
+ * model that loads as a language model, their logit lens and attention summary, through the same
+ * {@link RunService} calls the endpoints make; the runs are dropped afterwards. A fresh JVM runs the
  * Vector API kernels a thousand times slower until C2 has compiled them, which made the first prompt
  * typed into the web UI take about 2 s on SmolLM2 (a run 1.2-1.5 s, its lens 0.5 s) against 0.45 s
  * for the next one. The warm-up takes one of the compute gate's permits while it runs, so a request
@@ -13,8 +13,12 @@ import java.util.List;
  * user's to see, with its error, when they ask for it.
  */
 final class EngineWarmUp {
-    /** Token ids, not a prompt: a checkpoint without a tokenizer runs them too. */
-    static final int[] TOKENS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    /**
+     * Prompt lengths run, as token ids 1, 2, ... (a checkpoint without a tokenizer runs them too): a
+     * short prompt's products take the dot-product path of {@link owb.tensor.MatMul}, from 32 tokens
+     * on they take the outer-product one.
+     */
+    static final int[] LENGTHS = {12, 48};
     /** Encoded once beside, to get the tokenizer's own code compiled where there is one. */
     static final String PROMPT = "The capital of France is Paris. The capital of Italy is";
     /** Models tried, in the registry's order, before giving up. */
@@ -35,11 +39,8 @@ final class EngineWarmUp {
             return;
         }
         for (ModelInfo model : models.subList(0, Math.min(MODELS_TRIED, models.size()))) {
-            Run run = null;
             try {
-                run = runs.create(new RunService.Request(model.id(), null, TOKENS, 5, List.of()));
-                runs.lensJson(run, 5, null);
-                runs.headScores(run);
+                for (int length : LENGTHS) runAndRead(runs, model, length);
                 encodePrompt(runs, model);
                 return;
             } catch (InterruptedException e) {
@@ -47,9 +48,19 @@ final class EngineWarmUp {
                 return;
             } catch (Exception e) {
                 // not a language model, or not one this build reads: try the next
-            } finally {
-                if (run != null) runs.runs().remove(run.id());
             }
+        }
+    }
+
+    private static void runAndRead(RunService runs, ModelInfo model, int length) throws Exception {
+        int[] tokens = new int[length];
+        for (int i = 0; i < length; i++) tokens[i] = i + 1;
+        Run run = runs.create(new RunService.Request(model.id(), null, tokens, 5, List.of()));
+        try {
+            runs.lensJson(run, 5, null);
+            runs.headScores(run);
+        } finally {
+            runs.runs().remove(run.id());
         }
     }
 
