@@ -2,10 +2,14 @@ package owb.http;
 
 import java.util.List;
 
+import owb.audit.AuditProgress;
+import owb.audit.Auditor;
+
 /**
  * Makes the engine's code hot before anyone asks: on a daemon thread, two short runs on the first
  * model that loads as a language model, their logit lens and attention summary, through the same
- * {@link RunService} calls the endpoints make; the runs are dropped afterwards. A fresh JVM runs the
+ * {@link RunService} calls the endpoints make, then an audit of that model; the runs and the audit
+ * are dropped afterwards. A fresh JVM runs the
  * Vector API kernels a thousand times slower until C2 has compiled them, which made the first prompt
  * typed into the web UI take about 2 s on SmolLM2 (a run 1.2-1.5 s, its lens 0.5 s) against 0.45 s
  * for the next one. The warm-up takes one of the compute gate's permits while it runs, so a request
@@ -42,6 +46,7 @@ final class EngineWarmUp {
             try {
                 for (int length : LENGTHS) runAndRead(runs, model, length);
                 encodePrompt(runs, model);
+                audit(registry, model);
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -61,6 +66,13 @@ final class EngineWarmUp {
             runs.headScores(run);
         } finally {
             runs.runs().remove(run.id());
+        }
+    }
+
+    /** An audit of the model, thrown away: its kernels and their warm-up are the audit's own. */
+    private static void audit(ModelRegistry registry, ModelInfo model) throws Exception {
+        try (CheckpointCache.Lease lease = registry.open(model.id())) {
+            Auditor.audit(lease.checkpoint(), AuditProgress.NONE);
         }
     }
 
