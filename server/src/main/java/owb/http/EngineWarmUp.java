@@ -1,15 +1,16 @@
 package owb.http;
 
+import java.util.Comparator;
 import java.util.List;
 
 import owb.audit.AuditProgress;
 import owb.audit.Auditor;
 
 /**
- * Makes the engine's code hot before anyone asks: on a daemon thread, two short runs on the first
- * model that loads as a language model, their logit lens and attention summary, through the same
- * {@link RunService} calls the endpoints make, then an audit of that model; the runs and the audit
- * are dropped afterwards. A fresh JVM runs the
+ * Makes the engine's code hot before anyone asks: on a daemon thread, two short runs on the smallest
+ * model (of at most {@link #MAX_MODEL_BYTES}) that loads as a language model, their logit lens and
+ * attention summary, through the same {@link RunService} calls the endpoints make, then an audit of
+ * that model; the runs and the audit are dropped afterwards. A fresh JVM runs the
  * Vector API kernels a thousand times slower until C2 has compiled them, which made the first prompt
  * typed into the web UI take about 2 s on SmolLM2 (a run 1.2-1.5 s, its lens 0.5 s) against 0.45 s
  * for the next one. The warm-up takes one of the compute gate's permits while it runs, so a request
@@ -25,24 +26,31 @@ final class EngineWarmUp {
     static final int[] LENGTHS = {12, 48};
     /** Encoded once beside, to get the tokenizer's own code compiled where there is one. */
     static final String PROMPT = "The capital of France is Paris. The capital of Italy is";
-    /** Models tried, in the registry's order, before giving up. */
+    /** Models tried, smallest first, before giving up. */
     private static final int MODELS_TRIED = 3;
+    /**
+     * Larger models are not warmed up on: every model shares the kernels (its dtype's decoding
+     * aside), and two prompts and an audit of a 7B model would keep the cores busy for a minute.
+     */
+    static final long MAX_MODEL_BYTES = 1L << 30;
 
     private EngineWarmUp() {}
 
-    /** Starts the warm-up thread; its result is only what it leaves compiled. */
-    static Thread start(ModelRegistry registry, RunService runs) {
-        return Thread.ofPlatform().daemon().name("owb-engine-warm-up").start(() -> warm(registry, runs));
+    /** Starts the warm-up thread on models of at most {@code maxModelBytes}; its result is only what it leaves compiled. */
+    static Thread start(ModelRegistry registry, RunService runs, long maxModelBytes) {
+        return Thread.ofPlatform().daemon().name("owb-engine-warm-up").start(() -> warm(registry, runs, maxModelBytes));
     }
 
-    private static void warm(ModelRegistry registry, RunService runs) {
+    private static void warm(ModelRegistry registry, RunService runs, long maxModelBytes) {
         List<ModelInfo> models;
         try {
             models = registry.models();
         } catch (Exception e) {
             return;
         }
-        for (ModelInfo model : models.subList(0, Math.min(MODELS_TRIED, models.size()))) {
+        List<ModelInfo> candidates = models.stream().filter(m -> m.sizeBytes() <= maxModelBytes)
+                .sorted(Comparator.comparingLong(ModelInfo::sizeBytes)).limit(MODELS_TRIED).toList();
+        for (ModelInfo model : candidates) {
             try {
                 for (int length : LENGTHS) runAndRead(runs, model, length);
                 encodePrompt(runs, model);

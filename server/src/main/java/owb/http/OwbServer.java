@@ -126,11 +126,14 @@ public final class OwbServer implements AutoCloseable {
     }
 
     /**
-     * Runs a short prompt, its lens and its attention summary on the first model that loads, on a
-     * daemon thread, and drops the run: the first prompt someone types then finds the engine
-     * compiled (see {@link EngineWarmUp}). The thread is returned for tests to join.
+     * Runs two short prompts, their lens and attention summary, and an audit on the smallest model
+     * that loads, on a daemon thread, and drops the results: the first prompt someone types then
+     * finds the engine compiled (see {@link EngineWarmUp}). The thread is returned for tests to join.
      */
-    public Thread warmUpInBackground() { return EngineWarmUp.start(registry, runs.service()); }
+    public Thread warmUpInBackground() { return warmUpInBackground(EngineWarmUp.MAX_MODEL_BYTES); }
+
+    /** The warm-up on models of at most {@code maxModelBytes} (for tests in this package). */
+    Thread warmUpInBackground(long maxModelBytes) { return EngineWarmUp.start(registry, runs.service(), maxModelBytes); }
 
     /** The run endpoints' service (for tests in this package). */
     RunService runService() { return runs.service(); }

@@ -427,6 +427,16 @@ class RunRoutesTest {
     }
 
     @Test
+    void warmUpLeavesModelsAboveItsBoundAlone() throws Exception {
+        try (OwbServer fresh = OwbServer.start(ServerOptions.local(List.of(tmp.resolve("models"))))) {
+            Thread warmUp = fresh.warmUpInBackground(1);
+            warmUp.join(60_000);
+            assertEquals(0, fresh.runService().lensReadings());
+            assertEquals(0, fresh.runService().engines().size(), "no model loaded");
+        }
+    }
+
+    @Test
     void runsLeaveLeastRecentlyUsedFirstWhenTheirBytesPassTheBound() throws Exception {
         try (OwbServer small = OwbServer.start(ServerOptions.local(List.of(tmp.resolve("models"))).withRunCacheMegabytes(1))) {
             String model = modelId(small, "llama");
