@@ -336,11 +336,10 @@ public final class CausalAttention {
             e.intoArray(x, at + i);
             vSum = vSum.add(e);
         }
+        // lanes summed in order even when no vector ran (all zero then): a branch on it was a JIT
+        // trap, recompiling this method once rows of fewer keys than lanes came after longer ones
         float sum = 0;
-        if (bound > 0) {
-            float[] lanes = vSum.toArray();
-            for (float lane : lanes) sum += lane;
-        }
+        for (float lane : vSum.toArray()) sum += lane;
         for (int i = bound; i < length; i++) {
             float e = Exp.exp(x[at + i] - max);
             x[at + i] = e;
