@@ -30,7 +30,10 @@ final class ValueTableJob extends TensorJob {
 
     @Override boolean twoPasses() { return false; }
 
-    /** The counting loop is plain Java: C2 compiles it within a few chunks, no warm-up needed. */
+    /**
+     * The counting loop is plain Java, compiled on the fly (an on-stack replacement within the first
+     * chunk): no vector kernel to warm up.
+     */
     @Override
     java.util.Set<KernelWarmup.Kernel> kernels() { return java.util.EnumSet.noneOf(KernelWarmup.Kernel.class); }
 

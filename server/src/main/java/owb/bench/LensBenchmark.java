@@ -76,8 +76,7 @@ public final class LensBenchmark {
         int[] ids = Arrays.copyOf(all, o.length);
         double[] loadBefore = Machine.loadAverage();
         Map<String, Timing> owb = new LinkedHashMap<>();
-        double unembedGflop;
-        double tileGflops;
+        Floor floor;
         JsonNode peer = null;
         String check = null;
         try (Checkpoint checkpoint = Checkpoints.open(o.model)) {
@@ -98,8 +97,8 @@ public final class LensBenchmark {
                 for (int l = 0; l <= layers; l++) model.unembedResidual(residual(cache, l, layers), ids.length);
             }));
             owb.put("lens_total", time(o.repeat, () -> LogitLens.run(model, ids, 5, t, id -> "")));
-            unembedGflop = 2.0 * (layers + 1) * ids.length * model.config().dModel() * model.config().dVocab() / 1e9;
-            tileGflops = TilePeak.gflops(Runtime.getRuntime().availableProcessors(), 0.2);
+            floor = new Floor(2.0 * (layers + 1) * ids.length * model.config().dModel() * model.config().dVocab() / 1e9,
+                    TilePeak.gflops(Runtime.getRuntime().availableProcessors(), 0.2));
             err.println("owb bench lens: owb done");
 
             if (o.python != null) {
@@ -119,7 +118,6 @@ public final class LensBenchmark {
             }
         }
         double[] loadAfter = Machine.loadAverage();
-        Floor floor = new Floor(unembedGflop, tileGflops);
         Map<String, Object> doc = json(o, owb, floor, peer, check, loadBefore, loadAfter);
         out.print(table(o, owb, floor, peer, check, loadBefore, loadAfter));
         Files.createDirectories(o.jsonOut.toAbsolutePath().getParent());
@@ -133,7 +131,7 @@ public final class LensBenchmark {
 
     private static Timing time(int repeat, Runnable pass) {
         TimedRuns runs = TimedRuns.of(pass, repeat);
-        return new Timing(Median.of(runs.walls()), Median.of(runs.cpus()), java.util.Arrays.stream(runs.walls()).boxed().toList());
+        return new Timing(Median.of(runs.walls()), Median.of(runs.cpus()), Arrays.stream(runs.walls()).boxed().toList());
     }
 
     private static JsonNode runPeer(Options o, Path npy, int target, PrintStream err) throws IOException, InterruptedException {
