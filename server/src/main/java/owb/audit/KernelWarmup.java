@@ -51,25 +51,23 @@ final class KernelWarmup {
     private record FileRegion(Path file, long offset, long length) {}
 
     /**
-     * Values per cheap warm-up call: one step of each kernel's two-vector loop, one of its
-     * one-vector loop and a scalar tail, so every path is in the profile C2 compiles from (a path
-     * the profile never saw becomes a trap that deoptimises and recompiles, 100-300 ms each).
+     * Values per warm-up call: three steps of each kernel's two-vector loop (the third also counts
+     * the first step's bin pairs), then one of its one-vector loop and a scalar tail. Every call
+     * walks every path, so the profile C2 compiles from has seen them all whenever the compile
+     * starts: a path the profile never saw becomes a trap that deoptimises and recompiles (an early
+     * compile from calls too short to count a pair once met the first long block that way, and the
+     * binning kernel was compiled four times over, 0.25 s of the only C2 thread).
+     *
+     * <p>Calls stay short because of how HotSpot counts: C2 compiles a method after 600 calls whose
+     * loop iterations add up to 15000 with the calls, but compiles a loop on its own (on-stack
+     * replacement, a second compile of much the same code) once 40000 iterations have run. About
+     * 40 iterations a call reach the first well before the second. The launcher gives this
+     * package a tenth of those thresholds, so a cold audit has C2 code after some 60 calls.
      */
-    private static final int SMALL = 3 * VectorKernels.LANES + 3;
-    /**
-     * HotSpot compiles a method with C1 (and profiling) after 200 calls (Tier3InvocationThreshold),
-     * and with C2 after 5000 calls or after 600 calls that, with their loop iterations, add up to
-     * 15000 (Tier4MinInvocationThreshold, Tier4CompileThreshold). Vector code runs some 500 times
-     * slower in C1 than in C2, at about 60 us a call plus 8 us an iteration here: so 250 cheap
-     * calls reach C1, then 350 calls of 1024 values (32 iterations) reach C2 in a third of the time
-     * 4750 cheap calls would take, and leave long loops in the profile, as real blocks run them.
-     */
-    private static final int CALLS_TO_C1 = 250;
-    private static final int CALLS_TO_C2 = 600;
-    private static final int LONG = 1024;
+    private static final int CALL = 7 * VectorKernels.LANES + 3;
     /** Values per timed comparison. */
-    private static final int TIMED = 512;
-    private static final int CALLS_BETWEEN_CHECKS = 200;
+    private static final int TIMED = 256;
+    private static final int CALLS_BETWEEN_CHECKS = 40;
     private static final int WINS_NEEDED = 3;
     private static final long GIVE_UP_NANOS = 30_000_000_000L;
 
@@ -163,11 +161,9 @@ final class KernelWarmup {
 
     private static void warm(Kernel k, Workload w) {
         long deadline = System.nanoTime() + GIVE_UP_NANOS;
-        for (int i = 0; i < CALLS_TO_C1; i++) w.vector(k, SMALL);
-        for (int i = CALLS_TO_C1; i < CALLS_TO_C2; i++) w.vector(k, LONG);
         int wins = 0;
         while (wins < WINS_NEEDED && System.nanoTime() < deadline) {
-            for (int i = 0; i < CALLS_BETWEEN_CHECKS; i++) w.vector(k, SMALL);
+            for (int i = 0; i < CALLS_BETWEEN_CHECKS; i++) w.vector(k, CALL);
             wins = bestOf(w, k, true) < bestOf(w, k, false) ? wins + 1 : 0;
         }
         if (wins >= WINS_NEEDED) {
@@ -195,7 +191,7 @@ final class KernelWarmup {
     }
 
     /**
-     * A block of synthetic F32 and 16-bit data, with a NaN near its end (so the kernels' non-finite
+     * A block of synthetic F32 and 16-bit data, with two NaNs near its end (so the kernels' non-finite
      * exits are in the profile too), and the buffers the kernels write, sized as real blocks are.
      */
     private static final class Workload {
@@ -224,6 +220,7 @@ final class KernelWarmup {
                 bits[i] = Float.floatToFloat16(values[i]);
             }
             values[N - 1] = Float.NaN;
+            values[N - 8] = Float.NaN;
             // off-heap, as BlockScratch hands blocks to the vector kernels
             floats = Arena.ofAuto().allocate(4L * N, 64);
             MemorySegment.copy(values, 0, floats, VectorKernels.FLOAT_LE, 0, N);
@@ -251,9 +248,14 @@ final class KernelWarmup {
             calls++;
             boolean onMapped = (calls & 1) == 0;
             MemorySegment f = onMapped ? mapped : floats;
-            // the synthetic block ends in a NaN: one call in 64 reaches it;
+            // the synthetic block ends in NaNs: one call in 8 (off-heap) meets one, in the vector
+            // loop or in the scalar tail by turns (two exits, each needed in the profile);
             // in mapped data, offsets range over all of it, as real blocks' offsets do
-            long at = (calls & 63) == 0 ? 4L * (N - n) : 0;
+            long at = switch (calls & 15) {
+                case 1 -> 4L * (N - n);      // the NaN at N - 8 falls in the vector loop
+                case 9 -> 4L * (N - 7 - n);  // the same NaN is the window's last value: the tail
+                default -> 0;
+            };
             if (onMapped && mapped != floats) at = mappedOffset(calls % 17);
             switch (k) {
                 case SCAN -> VectorKernels.scanBlock(f, at, n, new VectorKernels.BlockStats(0), lanes);

@@ -84,17 +84,22 @@ final class VectorKernels {
             max = max.blend(v, max.compare(VectorOperators.LT, v));
             DoubleVector a = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(k);
             DoubleVector b = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(k);
-            s1a = s1a.add(a);
-            s1b = s1b.add(b);
+            // the vector just made is the receiver: its class is known exactly where C2 parses the
+            // loop, while an accumulator's is not, and a profile too young to name it (a cold run's
+            // early compile) left each add a virtual call that boxed every vector
+            s1a = a.add(s1a);
+            s1b = b.add(s1b);
             s2a = a.fma(a, s2a);
             s2b = b.fma(b, s2b);
         }
         if (poison.compare(VectorOperators.EQ, 0f).trueCount() != LANES) return false;
-        // lanes are summed in a fixed order so that results never depend on how the JIT reduces
-        s1a.add(s1b).intoArray(lanes, 0);
+        // lanes are summed in a fixed order so that results never depend on how the JIT reduces;
+        // -0.0 is the identity of addition and, a vector of known class, the receiver (see above)
+        DoubleVector identity = DoubleVector.broadcast(D, -0.0);
+        identity.add(s1a).add(s1b).intoArray(lanes, 0);
         double sum1 = 0;
         for (int j = 0; j < D.length(); j++) sum1 += lanes[j];
-        s2a.add(s2b).intoArray(lanes, 0);
+        identity.add(s2a).add(s2b).intoArray(lanes, 0);
         double sum2 = 0;
         for (int j = 0; j < D.length(); j++) sum2 += lanes[j];
         float lo = min.reduceLanes(VectorOperators.MIN);
@@ -168,14 +173,24 @@ final class VectorKernels {
             if (pairs >= 2 * LANES) {
                 // count the slots of the step before last while this step's vector work runs: the
                 // scalar increments and the vector arithmetic use different ports, so they overlap
-                for (int p = pairs - 2 * LANES; p < pairs - LANES; p++) pairCounts[pairIndex[p]]++;
+                countSlots(pairIndex, pairs - 2 * LANES, pairs - LANES, pairCounts);
             }
             binA.lanewise(VectorOperators.LSHL, 6).or(binB).intoArray(pairIndex, pairs);
             pairs += LANES;
         }
-        for (int p = Math.max(0, pairs - 2 * LANES); p < pairs; p++) pairCounts[pairIndex[p]]++;
+        countSlots(pairIndex, Math.max(0, pairs - 2 * LANES), pairs, pairCounts);
         int singles = Histogram.BINS * Histogram.BINS;
         for (; i < n; i++) pairCounts[singles + binScalar(src.get(FLOAT_LE, offset + 4L * i), edges)]++;
+    }
+
+    /**
+     * Counts {@code slots[from, to)} into {@code counts}. A method of its own so that HotSpot counts
+     * its loop's iterations here and not in {@link #countBinPairs}: sixteen of them a step would
+     * have the kernel's own loop compiled on its own (on-stack replacement) during the warm-up,
+     * before and beside the whole method, which is the compile every real block uses. C2 inlines it.
+     */
+    private static void countSlots(int[] slots, int from, int to, int[] counts) {
+        for (int p = from; p < to; p++) counts[slots[p]]++;
     }
 
     /** The scalar twin of the binning in {@link #countBinPairs}. */
