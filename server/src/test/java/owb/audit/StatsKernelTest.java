@@ -105,7 +105,7 @@ class StatsKernelTest {
         try (TestTensors tensors = new TestTensors(dir)) {
             int n = 2_621_447;   // several chunks of F32 (F16: one chunk of the value table)
             tensors.add("a", DType.F32, new long[] {n}, gaussianWithSpecials(n, 1, 0.02f, 0.5f));
-            int m = 4_300_001;   // two chunks of the one-pass value table
+            int m = ValueTableJob.CHUNK + 104_801;   // two chunks of the one-pass value table
             tensors.add("b", DType.BF16, new long[] {m}, gaussianWithSpecials(m, 2, 0.05f, 3f));
             tensors.add("b2", DType.F16, new long[] {m}, gaussianWithSpecials(m, 6, 0.05f, 3f));   // one batch with b
             tensors.add("c", DType.F32, new long[] {n}, gaussianWithSpecials(n, 3, 1f, 50f));
