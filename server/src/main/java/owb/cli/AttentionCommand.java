@@ -17,6 +17,7 @@ import owb.model.Activation;
 import owb.model.LanguageModel;
 import owb.model.ModelLoader;
 import owb.probe.AttentionSummary;
+import owb.tensor.KernelWarmUp;
 
 /** {@code owb attention}: per-head attention scores over a prompt, and one head's pattern. */
 final class AttentionCommand implements Command, ArgsSpec {
@@ -62,6 +63,7 @@ final class AttentionCommand implements Command, ArgsSpec {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened
         Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
         int induction = args.intOption("induction", 0);
         if (args.option("induction", null) != null) {

@@ -15,6 +15,7 @@ import owb.checkpoint.Checkpoints;
 import owb.model.LanguageModel;
 import owb.model.ModelLoader;
 import owb.probe.LogitLens;
+import owb.tensor.KernelWarmUp;
 
 /** {@code owb lens}: the logit lens over a prompt, every layer and position. */
 final class LensCommand implements Command, ArgsSpec {
@@ -52,6 +53,7 @@ final class LensCommand implements Command, ArgsSpec {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened
         Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
         PromptTokens.checkOptions(args);
         int top = args.intOption("top", 5);

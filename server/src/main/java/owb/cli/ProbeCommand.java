@@ -15,6 +15,7 @@ import owb.model.ModelLoader;
 import owb.probe.ProbeReport;
 import owb.probe.ProbeRunner;
 import owb.probe.ProbeSuite;
+import owb.tensor.KernelWarmUp;
 
 /** {@code owb probe}: runs a probe suite from probes/ (or a file) on a model and reports what it found. */
 final class ProbeCommand implements Command, ArgsSpec {
@@ -46,6 +47,7 @@ final class ProbeCommand implements Command, ArgsSpec {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened
         Path probes = Path.of(System.getProperty("owb.root", ".")).resolve("probes");
         if (args.flag("list")) {
             if (!args.positionals().isEmpty() || args.option("model", null) != null) throw new UsageException("--list takes no suite or model");

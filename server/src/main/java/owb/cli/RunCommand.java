@@ -24,6 +24,7 @@ import owb.model.ModelLoader;
 import owb.report.Npy;
 import owb.tokenizer.CheckpointTokenizer;
 import owb.tokenizer.Tokenizer;
+import owb.tensor.KernelWarmUp;
 
 /**
  * {@code owb run}: one forward pass over a prompt, the likeliest next tokens, an optional greedy
@@ -64,6 +65,7 @@ final class RunCommand implements Command, ArgsSpec {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened
         Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
         String prompt = args.option("prompt", null);
         String tokenList = args.option("tokens", null);
