@@ -1,6 +1,5 @@
 package owb.tensor;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -28,19 +27,17 @@ public final class KernelWarmUp {
     private static final int D_HEAD = 64;
     private static final int ATTENTION_CALLS = 40;
     /**
-     * Once a kernel has had its calls, one call every 10 ms keeps its compile in C2's queue (HotSpot
-     * drops a queued compile whose method has not run for 50 ms) until it is in: a call that takes
-     * under a twentieth of the third call's time (the first two also load classes) is C2 code.
+     * After its calls, each kernel is called once every 10 ms for 0.4 s more: HotSpot drops a queued
+     * compile whose method has not run for 50 ms, and C2, one thread, may still be busy with others.
      */
-    private static final long KEEP_ALIVE_MILLIS = 10;
-    private static final int SPEED_UP = 20;
-    private static final long GIVE_UP_NANOS = 3_000_000_000L;
+    private static final long KEEP_ALIVE_EVERY_MILLIS = 10;
+    private static final long KEEP_ALIVE_NANOS = 400_000_000L;
     private static final boolean DEBUG = Boolean.getBoolean("owb.debugWarmup");
 
     private KernelWarmUp() {}
 
     /**
-     * Starts the warm-up on a daemon thread; it ends by itself once the kernels are compiled.
+     * Starts the warm-up on a daemon thread; it ends by itself after about half a second.
      * {@code -Dowb.engineWarmUp=false} skips it (to measure without it).
      */
     public static void start() {
@@ -50,27 +47,8 @@ public final class KernelWarmUp {
         Thread.ofPlatform().daemon().name("owb-engine-kernels-warm-up").start(KernelWarmUp::run);
     }
 
-    /** One kernel, called on warm-up data. */
-    private static final class Kernel {
-        final String name;
-        final Runnable call;
-        long baseline = -1;
-        boolean compiled;
-        int calls;
-
-        Kernel(String name, Runnable call) {
-            this.name = name;
-            this.call = call;
-        }
-
-        void call() {
-            long t0 = System.nanoTime();
-            call.run();
-            long took = System.nanoTime() - t0;
-            if (calls++ == 2) baseline = took;
-            compiled = calls > 3 && took * SPEED_UP < baseline;
-        }
-    }
+    /** One kernel on warm-up data, and the calls that get it to C2's threshold. */
+    private record Kernel(String name, int firstCalls, Runnable call) {}
 
     static void run() {
         long start = System.nanoTime();
@@ -78,40 +56,40 @@ public final class KernelWarmUp {
         float[] a = randoms(random, GemmKernels.TILE_ROWS * TILE_K);
         float[] b = randoms(random, TILE_K * GemmKernels.PANEL);
         float[] tile = new float[GemmKernels.TILE_ROWS * GemmKernels.PANEL];
-        Kernel gemm = new Kernel("GEMM tile", () -> GemmKernels.outer8(a, 0, TILE_K, b, 0, TILE_K, tile));
 
         // one head, so that each call runs on this thread alone and leaves the cores to the command
         var shape = new CausalAttention.Shape(1, 1, D_HEAD, QUERIES, 0, 0);
         float[] keys = randoms(random, QUERIES * D_HEAD);
         float[] values = randoms(random, QUERIES * D_HEAD);
         float[] q = randoms(random, QUERIES * D_HEAD);
-        Kernel attention = new Kernel("attention", () -> {
-            CausalAttention att = new CausalAttention(keys, values, shape);
-            att.attend(q);                                 // the fused pass: no hook wants the pattern
-            float[] pattern = att.scores(q);               // the three stages: a hook reads the pattern
-            att.softmax(pattern);
-            att.mix(pattern);
-        });
+        CausalAttention attention = new CausalAttention(keys, values, shape);
+        float[] scores = attention.scores(q);
+        float[] pattern = new float[scores.length];
+        // each stage on its own, so that each is known to be compiled before the calls stop
+        List<Kernel> kernels = List.of(
+                new Kernel("GEMM tile", TILE_CALLS, () -> GemmKernels.outer8(a, 0, TILE_K, b, 0, TILE_K, tile)),
+                new Kernel("attention scores", ATTENTION_CALLS,
+                        () -> new CausalAttention(keys, values, shape).scores(q)),
+                new Kernel("softmax", ATTENTION_CALLS, () -> {
+                    System.arraycopy(scores, 0, pattern, 0, scores.length);
+                    attention.softmax(pattern);
+                }),
+                new Kernel("attention mix", ATTENTION_CALLS, () -> attention.mix(pattern)),
+                new Kernel("fused attention", ATTENTION_CALLS, () -> attention.attend(q)));
 
-        for (int c = 0; c < TILE_CALLS; c++) gemm.call();
-        for (int c = 0; c < ATTENTION_CALLS; c++) attention.call();
-        long deadline = start + GIVE_UP_NANOS;
-        List<Kernel> waiting = new ArrayList<>(List.of(gemm, attention));
-        while (true) {
-            waiting.removeIf(k -> k.compiled);
-            if (waiting.isEmpty() || System.nanoTime() > deadline) break;
+        for (Kernel k : kernels) {
+            for (int c = 0; c < k.firstCalls(); c++) k.call().run();
+        }
+        long keepAliveEnd = System.nanoTime() + KEEP_ALIVE_NANOS;
+        while (System.nanoTime() < keepAliveEnd) {
             try {
-                Thread.sleep(KEEP_ALIVE_MILLIS);
+                Thread.sleep(KEEP_ALIVE_EVERY_MILLIS);
             } catch (InterruptedException e) {
                 return;
             }
-            for (Kernel k : waiting) k.call();
+            for (Kernel k : kernels) k.call().run();
         }
-        if (DEBUG) {
-            System.err.printf("owb: engine kernels warm-up done at %.3f s: GEMM tile %s after %d calls, attention %s after %d%n",
-                    (System.nanoTime() - start) / 1e9, gemm.compiled ? "compiled" : "not compiled", gemm.calls,
-                    attention.compiled ? "compiled" : "not compiled", attention.calls);
-        }
+        if (DEBUG) System.err.printf("owb: engine kernels warm-up done after %.3f s%n", (System.nanoTime() - start) / 1e9);
     }
 
     private static float[] randoms(SplittableRandom random, int n) {
