@@ -89,7 +89,10 @@ public final class KernelWarmUp {
             }
             for (Kernel k : kernels) k.call().run();
         }
-        if (DEBUG) System.err.printf("owb: engine kernels warm-up done after %.3f s%n", (System.nanoTime() - start) / 1e9);
+        if (DEBUG) {
+            System.err.printf("owb: engine kernels warm-up (%s) done after %.3f s%n",
+                    String.join(", ", kernels.stream().map(Kernel::name).toList()), (System.nanoTime() - start) / 1e9);
+        }
     }
 
     private static float[] randoms(SplittableRandom random, int n) {
