@@ -9,10 +9,13 @@ import java.util.SplittableRandom;
  * <p>Vector API code is fast only once C2 has compiled it. Left to a real forward pass, the GEMM
  * tile runs its 576-step loops in C1 (hundreds of times slower) until HotSpot compiles that loop on
  * its own (on-stack replacement, 180 ms of the only C2 thread), then the whole method again; the
- * attention kernels likewise, three compiles each, all while the first layers wait. Called on
- * short inputs from a daemon thread instead, each kernel reaches HotSpot's call-count threshold
- * before its loop-count one and is compiled once, whole, from a profile of every path; the launcher
- * gives these packages a tenth of HotSpot's thresholds, so that takes some 60 calls. Results do not
+ * attention kernels likewise, two or three compiles each, all while the first layers wait. Called
+ * on short inputs from a daemon thread instead, the kernels are compiled while the model loads, from
+ * a profile of every path: the tile and the softmax once, whole (short calls reach HotSpot's
+ * call-count threshold before its loop-count one); the score and key-packing loops still get a
+ * loop compile first, then the whole method, both before the forward pass starts
+ * ({@code -XX:+LogCompilation}). The launcher gives these packages a tenth of HotSpot's
+ * thresholds, so that takes some 60 calls. Results do not
  * depend on it: compiled or not, the kernels compute the same bits ({@code ReproducibleOutputTest}).
  */
 public final class KernelWarmUp {
