@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.function.Supplier;
 
 /**
  * Byte-pair encoding of one pre-tokenized word, as the tokenizers library's BPE model does it:
@@ -35,18 +36,35 @@ final class BpeModel {
 
     private final Map<String, Integer> idsByToken;
     private final String[] tokensById;
-    private final MergeTable merges;
+    private final String source;
+    /** The merges in rank order, until the table is built from them; then null. */
+    private Supplier<List<String[]>> mergeList;
+    private volatile MergeTable merges;
     private final Options options;
     private final int[] byteFallbackIds = new int[256];
     private final WordCache cache = new WordCache(10_000);
 
     /**
+     * A model with its merge table built and checked now.
+     *
      * @param vocab  token -> id
      * @param merges pairs (left, right) in rank order
      * @param source names the file or metadata, for errors
      */
     BpeModel(Map<String, Integer> vocab, List<String[]> merges, Options options, String source) {
+        this(vocab, () -> merges, options, source);
+        mergeTable();
+    }
+
+    /**
+     * A model whose merges are read and checked when text is first encoded: decoding ids, all a
+     * command given token ids needs, never uses them, and reading SmolLM2's 48,900 merges and
+     * building their table was a third of the time its tokenizer.json took to read cold.
+     */
+    BpeModel(Map<String, Integer> vocab, Supplier<List<String[]>> merges, Options options, String source) {
         this.options = options;
+        this.source = source;
+        this.mergeList = merges;
         this.idsByToken = new HashMap<>(vocab);
         int maxId = -1;
         for (Map.Entry<String, Integer> e : vocab.entrySet()) {
@@ -60,22 +78,34 @@ final class BpeModel {
         this.tokensById = new String[maxId + 1];
         for (Map.Entry<String, Integer> e : vocab.entrySet()) tokensById[e.getValue()] = e.getKey();
 
-        this.merges = new MergeTable(merges.size());
-        String prefix = options.continuingSubwordPrefix();
-        for (int rank = 0; rank < merges.size(); rank++) {
-            String left = merges.get(rank)[0];
-            String right = merges.get(rank)[1];
-            String merged = left + (prefix != null && right.startsWith(prefix) ? right.substring(prefix.length()) : right);
-            this.merges.put(requireId(left, rank, source), requireId(right, rank, source), rank,
-                    requireId(merged, rank, source));
-        }
-
         for (int b = 0; b < 256; b++) {
             Integer id = options.byteFallback() ? vocab.get(byteToken(b)) : null;
             byteFallbackIds[b] = id == null ? -1 : id;
         }
         if (options.unkToken() != null && !vocab.containsKey(options.unkToken())) {
             throw new TokenizerException(source, "unk_token " + quote(options.unkToken()) + " is not in the vocabulary");
+        }
+    }
+
+    /** The merge table, built from the merges on first use; a merge naming a token outside the vocabulary fails here. */
+    private MergeTable mergeTable() {
+        MergeTable table = merges;
+        if (table != null) return table;
+        synchronized (this) {
+            if (merges == null) {
+                List<String[]> list = mergeList.get();
+                table = new MergeTable(list.size());
+                String prefix = options.continuingSubwordPrefix();
+                for (int rank = 0; rank < list.size(); rank++) {
+                    String left = list.get(rank)[0];
+                    String right = list.get(rank)[1];
+                    String merged = left + (prefix != null && right.startsWith(prefix) ? right.substring(prefix.length()) : right);
+                    table.put(requireId(left, rank), requireId(right, rank), rank, requireId(merged, rank));
+                }
+                merges = table;
+                mergeList = null;
+            }
+            return merges;
         }
     }
 
@@ -115,6 +145,7 @@ final class BpeModel {
     }
 
     private int[] merge(String word) {
+        MergeTable merges = mergeTable();
         IntList symbols = initialSymbols(word);
         int n = symbols.size();
         if (n == 0) return new int[0];
@@ -128,7 +159,7 @@ final class BpeModel {
         }
         // Entries are (rank << 32 | position): the lowest rank first, the leftmost on ties.
         LongMinHeap queue = new LongMinHeap(n);
-        for (int i = 0; i + 1 < n; i++) offer(queue, ids, i, i + 1);
+        for (int i = 0; i + 1 < n; i++) offer(queue, merges, ids, i, i + 1);
         while (!queue.isEmpty()) {
             long top = queue.poll();
             int rank = (int) (top >>> 32);
@@ -142,15 +173,15 @@ final class BpeModel {
             merged[right] = true;
             next[pos] = next[right];
             if (next[pos] >= 0) prev[next[pos]] = pos;
-            if (prev[pos] >= 0) offer(queue, ids, prev[pos], pos);
-            if (next[pos] >= 0) offer(queue, ids, pos, next[pos]);
+            if (prev[pos] >= 0) offer(queue, merges, ids, prev[pos], pos);
+            if (next[pos] >= 0) offer(queue, merges, ids, pos, next[pos]);
         }
         IntList out = new IntList(n);
         for (int i = 0; i >= 0; i = next[i]) out.add(ids[i]);
         return out.toArray();
     }
 
-    private void offer(LongMinHeap queue, int[] ids, int left, int right) {
+    private static void offer(LongMinHeap queue, MergeTable merges, int[] ids, int left, int right) {
         long found = merges.find(ids[left], ids[right]);
         if (found >= 0) queue.add(((long) MergeTable.rank(found) << 32) | left);
     }
@@ -201,7 +232,7 @@ final class BpeModel {
         return true;
     }
 
-    private int requireId(String token, int rank, String source) {
+    private int requireId(String token, int rank) {
         Integer id = idsByToken.get(token);
         if (id == null) {
             throw new TokenizerException(source, "merge #" + (rank + 1) + " needs token " + quote(token)

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The tokenizer a GGUF file describes in its metadata (llama.cpp's tokenizer.ggml.* keys), built as
@@ -92,7 +93,8 @@ final class GgufVocab {
             String token = tokens.get(i);
             vocab.put(ByteLevel.isSpelled(token) ? token : ByteLevel.encode(token), i);
         }
-        List<String[]> merges = merges(md.strings("tokenizer.ggml.merges"));
+        // read when text is first encoded (see BpeModel)
+        Supplier<List<String[]>> merges = () -> merges(md.strings("tokenizer.ggml.merges"));
         BpeModel model = new BpeModel(vocab, merges,
                 new BpeModel.Options(null, null, null, false, false, split.ignoreMerges()), SOURCE);
 
@@ -118,7 +120,7 @@ final class GgufVocab {
         List<Long> types = md.has("tokenizer.ggml.token_type") ? md.longs("tokenizer.ggml.token_type", tokens.size()) : null;
         Map<String, Integer> vocab = new HashMap<>();
         for (int i = 0; i < tokens.size(); i++) vocab.put(tokens.get(i), i);
-        List<String[]> merges = md.has("tokenizer.ggml.merges")
+        Supplier<List<String[]>> merges = () -> md.has("tokenizer.ggml.merges")
                 ? merges(md.strings("tokenizer.ggml.merges")) : mergesFromScores(tokens, scores, vocab);
 
         String unk = null;

@@ -10,6 +10,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import owb.json.JsonTree;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -44,7 +48,7 @@ final class TokenizerJson {
             throw new TokenizerException(source, "larger than " + (MAX_FILE_BYTES >> 20) + " MB; not a tokenizer.json");
         }
         TokenizerJson reader = new TokenizerJson(source);
-        Document document = reader.document(Files.readAllBytes(file));
+        Document document = reader.document(reader.text(Files.readAllBytes(file)));
         Path config = file.resolveSibling("tokenizer_config.json");
         JsonNode tokenizerConfig = Files.isRegularFile(config) && Files.size(config) <= MAX_FILE_BYTES
                 ? parseJson(Files.readAllBytes(config), config.toString()) : null;
@@ -54,7 +58,16 @@ final class TokenizerJson {
     /** For tests and callers holding the JSON text already. */
     static Tokenizer parse(String json, String source) {
         TokenizerJson reader = new TokenizerJson(source);
-        return reader.tokenizer(reader.document(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)), null);
+        return reader.tokenizer(reader.document(json), null);
+    }
+
+    /** The file's text; malformed UTF-8 is an error, as in Jackson's own decoding. */
+    private String text(byte[] utf8) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8)).toString();
+        } catch (CharacterCodingException e) {
+            throw problem("not valid UTF-8");
+        }
     }
 
     private static JsonNode parseJson(byte[] json, String source) {
@@ -73,19 +86,21 @@ final class TokenizerJson {
      * A tokenizer.json with its two large parts, the model's vocab and merges (10^5 entries each),
      * read straight into a map and a list, and everything else as a JSON tree: building tree nodes
      * for the vocab and merges made reading SmolLM2's 2 MB file take 0.25-0.4 s in a fresh process.
+     * The merges are only checked to be well-formed JSON here, and kept as text: the model reads
+     * them when it first encodes text.
      *
      * @param vocab  null when the model has none, or it is not an object (the model tree then says what it is)
      * @param merges null when the model has none, or it is not an array (likewise)
      */
-    private record Document(JsonNode root, JsonNode model, Map<String, Integer> vocab, List<String[]> merges) {}
+    private record Document(JsonNode root, JsonNode model, Map<String, Integer> vocab, Supplier<List<String[]>> merges) {}
 
-    private Document document(byte[] json) {
+    private Document document(String json) {
         try (JsonParser p = JsonTree.LENIENT.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw problem("the top level is not a JSON object");
             ObjectNode root = JsonNodeFactory.instance.objectNode();
             ObjectNode model = null;
             Map<String, Integer> vocab = null;
-            List<String[]> merges = null;
+            Supplier<List<String[]>> merges = null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
@@ -102,8 +117,11 @@ final class TokenizerJson {
                         vocab = vocab(p);
                         model.put(name, "(read as a map)");
                     } else if (name.equals("merges") && token == JsonToken.START_ARRAY) {
-                        merges = merges(p);
-                        model.put(name, "(read as a list)");
+                        int start = (int) p.currentTokenLocation().getCharOffset();
+                        p.skipChildren();
+                        String array = json.substring(start, (int) p.currentTokenLocation().getCharOffset() + 1);
+                        merges = () -> merges(array);
+                        model.put(name, "(read when first needed)");
                     } else {
                         model.set(name, JsonTree.read(p, JsonTree.Ints.SMALLEST));
                     }
@@ -130,6 +148,18 @@ final class TokenizerJson {
             vocab.put(token, p.getIntValue());
         }
         return vocab;
+    }
+
+    /** model.merges, given as the text of its array (checked to be well-formed JSON already). */
+    private List<String[]> merges(String array) {
+        try (JsonParser p = JsonTree.LENIENT.createParser(array)) {
+            p.nextToken();
+            return merges(p);
+        } catch (JsonProcessingException e) {
+            throw problem("not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw problem("not valid JSON: " + e.getMessage());
+        }
     }
 
     /** model.merges, the parser at its START_ARRAY: each "left right" or [left, right]. */
@@ -168,7 +198,7 @@ final class TokenizerJson {
         return new BpeTokenizer(new BpeTokenizer.Parts(model, added, normalizer, preTokenizer, postProcessor, decoder, bos, eos));
     }
 
-    private BpeModel model(JsonNode model, Map<String, Integer> vocab, List<String[]> merges) {
+    private BpeModel model(JsonNode model, Map<String, Integer> vocab, Supplier<List<String[]>> merges) {
         String type = model.path("type").asText("BPE");  // files written before 0.9 have no type
         if (!type.equals("BPE")) throw problem("model type " + type + " is not supported (only BPE is)");
         required(model, "vocab");
@@ -179,7 +209,7 @@ final class TokenizerJson {
                 optionalText(model, "unk_token"), optionalText(model, "continuing_subword_prefix"),
                 optionalText(model, "end_of_word_suffix"), model.path("fuse_unk").asBoolean(false),
                 model.path("byte_fallback").asBoolean(false), model.path("ignore_merges").asBoolean(false));
-        return new BpeModel(vocab, merges == null ? List.of() : merges, options, source);
+        return new BpeModel(vocab, merges == null ? List::of : merges, options, source);
     }
 
     /** A merge in the older "left right" form. */

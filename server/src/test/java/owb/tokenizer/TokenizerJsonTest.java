@@ -129,11 +129,47 @@ class TokenizerJsonTest {
     }
 
     @Test
-    void aMalformedMergeIsNamed() {
+    void aMalformedMergeIsNamedWhenTextIsFirstEncoded() {
         ObjectNode json = parisJson(false);
         ((ArrayNode) json.get("model").get("merges")).add("nospace");
-        TokenizerException e = assertThrows(TokenizerException.class, () -> parse(json));
+        Tokenizer tokenizer = parse(json);   // the merges are read on first use: decoding needs none
+        assertEquals(" Paris", tokenizer.decode(new int[] {SPACE_PARIS}, false));
+        TokenizerException e = assertThrows(TokenizerException.class, () -> tokenizer.encode("Paris", false));
         assertTrue(e.getMessage().contains("merge #6 \"nospace\" has no space"), e.getMessage());
+        e = assertThrows(TokenizerException.class, () -> tokenizer.encode("Paris", false));   // and again
+        assertTrue(e.getMessage().contains("merge #6"), e.getMessage());
+    }
+
+    @Test
+    void aMergeOfUnknownTokensIsNamedWhenTextIsFirstEncoded() {
+        ObjectNode json = parisJson(true);
+        ((ArrayNode) json.get("model").get("merges")).addArray().add("x").add("y");
+        Tokenizer tokenizer = parse(json);
+        TokenizerException e = assertThrows(TokenizerException.class, () -> tokenizer.encode("Paris", false));
+        assertTrue(e.getMessage().startsWith("tokenizer.json: merge #6 needs token \"xy\""), e.getMessage());
+    }
+
+    @Test
+    void mergesAreFoundPastLongNonAsciiText(@TempDir Path dir) throws Exception {
+        ObjectNode json = parisJson(false);
+        // a vocab far past the parser's 32K-character buffer, most of it outside Latin-1
+        ObjectNode vocab = (ObjectNode) json.get("model").get("vocab");
+        for (int i = 0; i < 20_000; i++) vocab.put("Ġ日本" + i, 1000 + i);
+        Path file = dir.resolve("tokenizer.json");
+        Files.writeString(file, json.toString());
+        Tokenizer tokenizer = Tokenizer.fromTokenizerJson(file);
+        assertArrayEquals(new int[] {P, AR, IS, SPACE_PARIS}, tokenizer.encode("Paris Paris", false));
+    }
+
+    @Test
+    void malformedUtf8IsATokenizerException(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("tokenizer.json");
+        byte[] json = parisJson(false).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        json[json.length / 2] = (byte) 0xC3;   // a lead byte without its continuation
+        json[json.length / 2 + 1] = (byte) '"';
+        Files.write(file, json);
+        TokenizerException e = assertThrows(TokenizerException.class, () -> Tokenizer.fromTokenizerJson(file));
+        assertTrue(e.getMessage().endsWith("tokenizer.json: not valid UTF-8"), e.getMessage());
     }
 
     @Test
