@@ -124,6 +124,28 @@ class StatsKernelTest {
         }
     }
 
+    /** A failure in any piece of work ends the whole measurement with that failure, and the pool stays usable. */
+    @Test
+    void aFailingPieceOfWorkIsRethrownAndTheOthersStop() {
+        try (TestTensors tensors = new TestTensors(dir)) {
+            int n = 2_621_447;   // several chunks each
+            for (String name : new String[] {"a", "b", "c"}) {
+                tensors.add(name, DType.F32, new long[] {n}, gaussianWithSpecials(n, name.hashCode(), 0.02f, 0.5f));
+            }
+            List<TensorEntry> mapped = tensors.map();
+            java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> StatsKernel.measureAll(mapped, StatsKernel.sharedPool(), (t, b) -> {
+                        if (calls.incrementAndGet() == 3) throw new IllegalStateException("third piece fails");
+                    }));
+            Throwable root = e;   // ForkJoin may rethrow a copy of it, with the original as cause
+            while (root.getCause() != null) root = root.getCause();
+            assertEquals("third piece fails", root.getMessage());
+            assertTrue(calls.get() < 3 + StatsKernel.sharedPool().getParallelism() + 1, "stopped soon after: " + calls.get());
+            assertEquals(StatsKernel.computeAll(mapped).size(), 3);
+        }
+    }
+
     private TensorStats assertMatchesReference(DType dtype, float[] values, float[] storedValues) {
         try (TestTensors tensors = new TestTensors(dir)) {
             TensorEntry t = tensors.add("t", dtype, new long[] {values.length}, values).map().getFirst();
