@@ -47,7 +47,6 @@ final class ProbeCommand implements Command, ArgsSpec {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
-        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened
         Path probes = Path.of(System.getProperty("owb.root", ".")).resolve("probes");
         if (args.flag("list")) {
             if (!args.positionals().isEmpty() || args.option("model", null) != null) throw new UsageException("--list takes no suite or model");
@@ -56,6 +55,7 @@ final class ProbeCommand implements Command, ArgsSpec {
             }
             return 0;
         }
+        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened (not for --list)
         String suiteName = args.onePositional("SUITE (a probe suite file or name)");
         String model = args.option("model", null);
         if (model == null) throw new UsageException("--model is required");

@@ -75,10 +75,8 @@ final class TokenizerJson {
             try (JsonParser p = JsonTree.LENIENT.createParser(json)) {   // like ObjectMapper.readTree: the first value
                 return p.nextToken() == null ? MissingNode.getInstance() : JsonTree.read(p, JsonTree.Ints.SMALLEST);
             }
-        } catch (JsonProcessingException e) {
-            throw new TokenizerException(source, "not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new TokenizerException(source, "not valid JSON: " + e.getMessage());
+            throw notValidJson(source, e);
         }
     }
 
@@ -129,10 +127,8 @@ final class TokenizerJson {
             }
             if (p.nextToken() != null) throw problem("not valid JSON: content after the top-level object");
             return new Document(root, model, vocab, merges);
-        } catch (JsonProcessingException e) {
-            throw problem("not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw problem("not valid JSON: " + e.getMessage());
+            throw notValidJson(source, e);
         }
     }
 
@@ -150,15 +146,19 @@ final class TokenizerJson {
         return vocab;
     }
 
+    /** A parse failure as one line: Jackson's own message, without the location it appends. */
+    private static TokenizerException notValidJson(String source, IOException e) {
+        String message = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        return new TokenizerException(source, "not valid JSON: " + message);
+    }
+
     /** model.merges, given as the text of its array (checked to be well-formed JSON already). */
     private List<String[]> merges(String array) {
         try (JsonParser p = JsonTree.LENIENT.createParser(array)) {
             p.nextToken();
             return merges(p);
-        } catch (JsonProcessingException e) {
-            throw problem("not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw problem("not valid JSON: " + e.getMessage());
+            throw notValidJson(source, e);
         }
     }
 
