@@ -53,7 +53,7 @@ final class LensCommand implements Command, ArgsSpec {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
-        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened
+        KernelWarmUp.start(KernelWarmUp.MANY_ROWS);   // compiles the engine's kernels while the model is opened
         Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
         PromptTokens.checkOptions(args);
         int top = args.intOption("top", 5);

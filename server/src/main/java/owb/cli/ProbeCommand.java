@@ -55,7 +55,9 @@ final class ProbeCommand implements Command, ArgsSpec {
             }
             return 0;
         }
-        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened (not for --list)
+        // compiles the engine's kernels while the model is opened (not for --list); some suites read
+        // their prompts through the logit lens
+        KernelWarmUp.start(KernelWarmUp.MANY_ROWS);
         String suiteName = args.onePositional("SUITE (a probe suite file or name)");
         String model = args.option("model", null);
         if (model == null) throw new UsageException("--model is required");

@@ -65,7 +65,7 @@ final class RunCommand implements Command, ArgsSpec {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
-        KernelWarmUp.start();   // compiles the engine's kernels while the model is opened
+        KernelWarmUp.start(KernelWarmUp.tokensOf(args.option("prompt", null), args.option("tokens", null)));   // compiles the engine's kernels while the model is opened
         Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
         String prompt = args.option("prompt", null);
         String tokenList = args.option("tokens", null);

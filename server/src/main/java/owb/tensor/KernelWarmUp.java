@@ -1,5 +1,6 @@
 package owb.tensor;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -29,6 +30,11 @@ public final class KernelWarmUp {
     private static final int QUERIES = 40;
     private static final int D_HEAD = 64;
     private static final int ATTENTION_CALLS = 40;
+    /** For {@link #start}: the command's heaviest products have many rows, whatever the prompt. */
+    public static final int MANY_ROWS = Integer.MAX_VALUE;
+    /** Dot-product calls over 256 columns (16 vector steps) to reach C2's thresholds: some 90. */
+    private static final int DOT_K = 256;
+    private static final int DOT_CALLS = 120;
     /**
      * After its calls, each kernel is called once every 10 ms for 0.4 s more: HotSpot drops a queued
      * compile whose method has not run for 50 ms, and C2, one thread, may still be busy with others.
@@ -40,20 +46,34 @@ public final class KernelWarmUp {
     private KernelWarmUp() {}
 
     /**
-     * Starts the warm-up on a daemon thread; it ends by itself after about half a second.
+     * Starts the warm-up for a first forward pass over about {@code tokens} tokens, on a daemon
+     * thread; it ends by itself after about half a second. From {@link MatMul#OUTER_PRODUCT_MIN_M}
+     * tokens the pass multiplies with the GEMM tile, below it with 1x4 dot-product blocks (and 4x4
+     * from {@link MatMul#DOT_4X4_MIN_M}); attention either way. A six-token prompt on the SmolLM2
+     * GGUF spent about a second in the dot blocks cold, compiled while they ran; warming a set the
+     * pass does not use would cost the only C2 thread as much (180 ms for the 4x4 block alone).
+     * Commands whose heaviest products have many rows whatever the prompt pass
+     * {@link #MANY_ROWS} (the logit lens unembeds every layer's residual stream in one product:
+     * warming the dot blocks first made a cold six-token lens on the GGUF slower, 2.67 s against 2.10).
      * {@code -Dowb.engineWarmUp=false} skips it (to measure without it).
      */
-    public static void start() {
+    public static void start(int tokens) {
         if (!Boolean.parseBoolean(System.getProperty("owb.engineWarmUp", "true"))) return;
         // under -Xint nothing gets compiled, and the thread would only take time from the command
         if (System.getProperty("java.vm.info", "").contains("interpreted mode")) return;
-        Thread.ofPlatform().daemon().name("owb-engine-kernels-warm-up").start(KernelWarmUp::run);
+        Thread.ofPlatform().daemon().name("owb-engine-kernels-warm-up").start(() -> run(tokens));
+    }
+
+    /** About how many tokens a prompt makes: one per id, or one per four characters of text (English BPE). */
+    public static int tokensOf(String prompt, String ids) {
+        if (ids != null) return ids.split(",", -1).length;
+        return prompt == null ? 0 : 1 + prompt.length() / 4;
     }
 
     /** One kernel on warm-up data, and the calls that get it to C2's threshold. */
     private record Kernel(String name, int firstCalls, Runnable call) {}
 
-    static void run() {
+    static void run(int tokens) {
         long start = System.nanoTime();
         SplittableRandom random = new SplittableRandom(7);
         float[] a = randoms(random, GemmKernels.TILE_ROWS * TILE_K);
@@ -68,17 +88,31 @@ public final class KernelWarmUp {
         CausalAttention attention = new CausalAttention(keys, values, shape);
         float[] scores = attention.scores(q);
         float[] pattern = new float[scores.length];
+        float[] token = randoms(random, 4 * DOT_K);
+        float[] rows = randoms(random, 4 * DOT_K);
+        float[] bias = randoms(random, 4);
+        float[] dots = new float[4 * 4];
+        int[] dotCalls = {0};
         // each stage on its own, so that each is known to be compiled before the calls stop
-        List<Kernel> kernels = List.of(
-                new Kernel("GEMM tile", TILE_CALLS, () -> GemmKernels.outer8(a, 0, TILE_K, b, 0, TILE_K, tile)),
-                new Kernel("attention scores", ATTENTION_CALLS,
-                        () -> new CausalAttention(keys, values, shape).scores(q)),
-                new Kernel("softmax", ATTENTION_CALLS, () -> {
-                    System.arraycopy(scores, 0, pattern, 0, scores.length);
-                    attention.softmax(pattern);
-                }),
-                new Kernel("attention mix", ATTENTION_CALLS, () -> attention.mix(pattern)),
-                new Kernel("fused attention", ATTENTION_CALLS, () -> attention.attend(q)));
+        List<Kernel> kernels = new ArrayList<>();
+        if (tokens >= MatMul.OUTER_PRODUCT_MIN_M) {
+            kernels.add(new Kernel("GEMM tile", TILE_CALLS, () -> GemmKernels.outer8(a, 0, TILE_K, b, 0, TILE_K, tile)));
+        } else {
+            // with and without a bias, as models come
+            kernels.add(new Kernel("1x4 dot block", DOT_CALLS, () -> GemmKernels.dot1x4(token, 0, rows, 0, DOT_K,
+                    dotCalls[0]++ % 2 == 0 ? null : bias, 0, dots, 0)));
+            if (tokens >= MatMul.DOT_4X4_MIN_M) {
+                kernels.add(new Kernel("4x4 dot block", DOT_CALLS, () -> GemmKernels.dot4x4(token, 0, rows, 0, DOT_K,
+                        dotCalls[0]++ % 2 == 0 ? null : bias, 0, dots, 0, 4)));
+            }
+        }
+        kernels.add(new Kernel("attention scores", ATTENTION_CALLS, () -> new CausalAttention(keys, values, shape).scores(q)));
+        kernels.add(new Kernel("softmax", ATTENTION_CALLS, () -> {
+            System.arraycopy(scores, 0, pattern, 0, scores.length);
+            attention.softmax(pattern);
+        }));
+        kernels.add(new Kernel("attention mix", ATTENTION_CALLS, () -> attention.mix(pattern)));
+        kernels.add(new Kernel("fused attention", ATTENTION_CALLS, () -> attention.attend(q)));
 
         for (Kernel k : kernels) {
             for (int c = 0; c < k.firstCalls(); c++) k.call().run();

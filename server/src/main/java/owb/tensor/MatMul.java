@@ -30,6 +30,12 @@ import owb.checkpoint.TensorEntry;
 public final class MatMul {
     /** From this many tokens the outer-product path beats dot products (measured, single core). */
     static final int OUTER_PRODUCT_MIN_M = 32;
+    /**
+     * From this many tokens the dot-product path takes four at a time ({@link GemmKernels#dot4x4}):
+     * below it, one at a time. The 4x4 block is C2's largest compile among the dot kernels (180 ms
+     * of its only thread in a cold run), more than a few-token prompt gains from it.
+     */
+    static final int DOT_4X4_MIN_M = 8;
     /** Weight rows per GEMV work unit. */
     private static final int GEMV_ROWS = 64;
     /** Upper bound on weight rows dequantized per work unit; a multiple of 8 and 4. */
@@ -147,7 +153,7 @@ public final class MatMul {
             int wOff = rows.offset + j * k;
             int col = rows.first + j;
             int i = firstToken;
-            for (; i + 4 <= lastToken; i += 4) {
+            for (; lastToken - firstToken >= DOT_4X4_MIN_M && i + 4 <= lastToken; i += 4) {
                 GemmKernels.dot4x4(x, i * k, rows.values, wOff, k, bias, col, y, i * n + col, n);
             }
             for (; i < lastToken; i++) GemmKernels.dot1x4(x, i * k, rows.values, wOff, k, bias, col, y, i * n + col);

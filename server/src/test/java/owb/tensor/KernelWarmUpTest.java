@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
@@ -25,18 +26,34 @@ class KernelWarmUpTest {
 
         float[] yBefore = new float[70 * 130];
         MatMul.matmulF32(x, 70, 96, w, 130, yBefore);
+        float[] shortBefore = new float[6 * 130];     // fewer tokens than a GEMM panel: dot-product blocks
+        MatMul.matmulF32(x, 6, 96, w, 130, shortBefore);
         float[] zBefore = new CausalAttention(keys, values, shape).attend(q);
 
-        assertTimeoutPreemptively(Duration.ofSeconds(20), KernelWarmUp::run);
+        assertTimeoutPreemptively(Duration.ofSeconds(40), () -> {
+            KernelWarmUp.run(100);       // a long prompt's kernels
+            KernelWarmUp.run(10);        // a short one's
+            KernelWarmUp.run(2);         // a few tokens' 
+        });
 
         float[] yAfter = new float[70 * 130];
         MatMul.matmulF32(x, 70, 96, w, 130, yAfter);
         assertArrayEquals(yBefore, yAfter, "a GEMM after the warm-up");
+        float[] shortAfter = new float[6 * 130];
+        MatMul.matmulF32(x, 6, 96, w, 130, shortAfter);
+        assertArrayEquals(shortBefore, shortAfter, "dot-product blocks after the warm-up");
         var attention = new CausalAttention(keys, values, shape);
         assertArrayEquals(zBefore, attention.attend(q), "attention after the warm-up");
         float[] pattern = attention.scores(q);
         attention.softmax(pattern);
         assertArrayEquals(zBefore, attention.mix(pattern), "staged attention after the warm-up");
+    }
+
+    @Test
+    void promptSizesAreEstimatedFromIdsOrText() {
+        assertEquals(3, KernelWarmUp.tokensOf(null, "1,2,3"));
+        assertEquals(7, KernelWarmUp.tokensOf("The capital of France is", null));   // 6 tokens and BOS
+        assertEquals(0, KernelWarmUp.tokensOf(null, null));
     }
 
     private static float[] gaussian(Random random, int n) {
