@@ -254,6 +254,22 @@ class GgufReaderTest {
     }
 
     @Test
+    void keepsAnEncodedReplacementCharacterAndRefusesMalformedUtf8InAnArray(@TempDir Path tmp) throws IOException {
+        Path good = tmp.resolve("fffd.gguf");
+        Files.write(good, new GgufBytes().kvString("s", "a\uFFFDb").kvString("long", "\u00e9".repeat(3000)).build());
+        try (Checkpoint c = GgufReader.open(good)) {
+            assertEquals("a\uFFFDb", c.metadata().get("s"), "U+FFFD written as EF BF BD is text, not an error");
+            assertEquals("\u00e9".repeat(3000), c.metadata().get("long"), "6000 bytes, past the copy buffer");
+        }
+        Path bad = tmp.resolve("bad.gguf");
+        Files.write(bad, new GgufBytes()
+                .kv("tokens", GgufBytes.ARRAY, v -> v.u32(GgufBytes.STRING).u64(2).u64(1).u8('a').u64(2).u8(0xC3).u8(0x28))
+                .build());
+        CheckpointException e = assertThrows(CheckpointException.class, () -> GgufReader.open(bad));
+        assertTrue(e.getMessage().contains("is not valid UTF-8"), e.getMessage());
+    }
+
+    @Test
     void readsArraysNestedSixteenDeep(@TempDir Path tmp) throws IOException {
         Path file = tmp.resolve("nested.gguf");
         Files.write(file, new GgufBytes().kv("deep", GgufBytes.ARRAY, v -> {
