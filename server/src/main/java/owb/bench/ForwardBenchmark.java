@@ -86,7 +86,8 @@ public final class ForwardBenchmark {
                   --repeat N       timed runs per configuration after one warm-up (default 5)
                   --threads N      threads for owb and the peers (default: all cores)
                   --no-peers       owb only (no Python; no ratios, no cold path)
-                  --cold-runs N    whole-process runs of each cold path (default 3; 0 skips it)
+                  --cold-runs N    whole-process runs of each cold path, owb and Python taking
+                                   turns (default 3; 0 skips it)
                   --json-out FILE  where the JSON goes (default target/bench-forward.json)
                   --python PY      the reference venv's python (default .venv-ref/bin/python)
                 """;
@@ -189,9 +190,9 @@ public final class ForwardBenchmark {
             peers = runPeers(o, err);
             if (o.coldRuns > 0) {
                 int coldTokens = o.lengths.contains(128) ? 128 : o.lengths.getFirst();
-                int[] ids = Arrays.copyOf(allIds, coldTokens);
-                coldOwb = coldOwb(o, f32, ids, err);
-                coldPython = coldPython(o, f32, coldTokens, err);
+                ColdRuns cold = coldRuns(o, f32, Arrays.copyOf(allIds, coldTokens), err);
+                coldOwb = cold.owb();
+                coldPython = cold.python();
             }
         }
         double[] loadAfter = Machine.loadAverage();
@@ -251,46 +252,46 @@ public final class ForwardBenchmark {
         return JsonMapper.builder().build().readTree(json);
     }
 
-    private static List<Double> coldOwb(Options o, Path f32, int[] ids, PrintStream err)
+    /** Seconds of each timed cold run, owb's and Python's. */
+    private record ColdRuns(List<Double> owb, List<Double> python) {}
+
+    /**
+     * Whole-process runs of the cold path, owb's and Python's taking turns: this VM goes through
+     * slow and fast spells of minutes, and five runs of one then five of the other had the two meet
+     * different spells (Python's cold path took 4.9 to 6.6 s over one evening, and the ratio moved
+     * with it). Round 0 builds if needed and warms the page cache; it is not timed.
+     */
+    private static ColdRuns coldRuns(Options o, Path f32, int[] ids, PrintStream err)
             throws IOException, InterruptedException {
         String tokens = Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(","));
-        List<Double> seconds = new ArrayList<>();
-        for (int r = -1; r < o.coldRuns; r++) {   // run -1: builds if needed, warms the page cache; not timed
-            Path dir = Files.createTempDirectory("owb-cold-");
-            try {
-                double s = timeProcess(o.root, List.of(o.root.resolve("owb").toString(), "run", f32.toString(),
-                        "--tokens", tokens, "--save-hooks", PATTERNS, "--out", dir.toString()), err);
-                checkSaved(dir);
-                if (r >= 0) {
-                    seconds.add(s);
-                    err.printf(Locale.ROOT, "cold owb run %d: %.2f s%n", r + 1, s);
-                }
-            } finally {
-                deleteTree(dir);
+        List<Double> owb = new ArrayList<>();
+        List<Double> python = new ArrayList<>();
+        for (int r = -1; r < o.coldRuns; r++) {
+            double s = coldRun(o.root, "owb-cold-", dir -> List.of(o.root.resolve("owb").toString(), "run",
+                    f32.toString(), "--tokens", tokens, "--save-hooks", PATTERNS, "--out", dir.toString()), err);
+            double p = coldRun(o.root, "owb-cold-python-", dir -> List.of(o.python.toString(),
+                    "samples/bench_cold_python.py", "--folder", f32.toString(), "--out", dir.toString(),
+                    "--tokens", Integer.toString(ids.length), "--threads", Integer.toString(o.threads)), err);
+            if (r >= 0) {
+                owb.add(s);
+                python.add(p);
+                err.printf(Locale.ROOT, "cold run %d: owb %.2f s, python %.2f s%n", r + 1, s, p);
             }
         }
-        return seconds;
+        return new ColdRuns(owb, python);
     }
 
-    private static List<Double> coldPython(Options o, Path f32, int tokens, PrintStream err)
-            throws IOException, InterruptedException {
-        List<Double> seconds = new ArrayList<>();
-        for (int r = -1; r < o.coldRuns; r++) {
-            Path dir = Files.createTempDirectory("owb-cold-python-");
-            try {
-                double s = timeProcess(o.root, List.of(o.python.toString(), "samples/bench_cold_python.py",
-                        "--folder", f32.toString(), "--out", dir.toString(), "--tokens", Integer.toString(tokens),
-                        "--threads", Integer.toString(o.threads)), err);
-                checkSaved(dir);
-                if (r >= 0) {
-                    seconds.add(s);
-                    err.printf(Locale.ROOT, "cold python run %d: %.2f s%n", r + 1, s);
-                }
-            } finally {
-                deleteTree(dir);
-            }
+    /** Seconds for one process writing its .npy files into a new temporary folder (checked, then deleted). */
+    private static double coldRun(Path root, String prefix, java.util.function.Function<Path, List<String>> command,
+                                  PrintStream err) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory(prefix);
+        try {
+            double s = timeProcess(root, command.apply(dir), err);
+            checkSaved(dir);
+            return s;
+        } finally {
+            deleteTree(dir);
         }
-        return seconds;
     }
 
     private static void checkSaved(Path dir) throws IOException {
@@ -398,8 +399,8 @@ public final class ForwardBenchmark {
                         overhead("owb-q4_1", n), cpuOverhead("owb-q4_1", n)));
             }
             if (!coldOwb.isEmpty()) {
-                sb.append(String.format(Locale.ROOT, "%ncold path (whole process, %d tokens, every pattern saved as .npy),"
-                        + " median of %d:%n", coldTokens(), coldOwb.size()));
+                sb.append(String.format(Locale.ROOT, "%ncold path (whole process, %d tokens, every pattern saved as .npy;"
+                        + " owb and Python taking turns), median of %d:%n", coldTokens(), coldOwb.size()));
                 sb.append(String.format(Locale.ROOT, "  owb run         %7.2f s   %s%n", Median.of(coldOwb), fmtRuns(coldOwb)));
                 sb.append(String.format(Locale.ROOT, "  python (torch)  %7.2f s   %s%n", Median.of(coldPython), fmtRuns(coldPython)));
                 sb.append(String.format(Locale.ROOT, "  python / owb    %7.2fx%n", Median.of(coldPython) / Median.of(coldOwb)));
