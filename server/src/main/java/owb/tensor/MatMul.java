@@ -17,7 +17,8 @@ import owb.checkpoint.TensorEntry;
  * <ul>
  *   <li>M = 1 (generation): every output is one fused dequantize-and-dot over a weight row.</li>
  *   <li>M &lt; {@value #OUTER_PRODUCT_MIN_M}: a chunk of weight rows is dequantized and 4x4
- *       blocks of dot products (vectors along K, one reduction per output) run over it.</li>
+ *       blocks of dot products (vectors along K, one reduction per output) run over it; 1x4
+ *       blocks alone below {@value #DOT_4X4_MIN_M} tokens.</li>
  *   <li>otherwise (prefill): X is packed transposed into panels of {@link GemmKernels#PANEL}
  *       tokens and Yᵀ = W · Xᵀ is computed by 8x{@code PANEL} outer-product tiles that broadcast
  *       one dequantized weight against vectors of tokens, so no accumulator is ever reduced
