@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -282,7 +283,7 @@ public final class ForwardBenchmark {
     }
 
     /** Seconds for one process writing its .npy files into a new temporary folder (checked, then deleted). */
-    private static double coldRun(Path root, String prefix, java.util.function.Function<Path, List<String>> command,
+    private static double coldRun(Path root, String prefix, Function<Path, List<String>> command,
                                   PrintStream err) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(prefix);
         try {

@@ -26,14 +26,15 @@ final class HeaderCursor {
     private static final ValueLayout.OfDouble F64 =
             ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** Strings up to this long are decoded through {@link #stringBytes}. */
+    private static final int STRING_BUFFER_BYTES = 4096;
+
     private final MemorySegment segment;
     private final Path file;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
     private long position;
-    /** Strings up to this long are decoded through {@link #stringBytes}. */
-    private static final int STRING_BUFFER_BYTES = 4096;
     private final byte[] stringBytes = new byte[STRING_BUFFER_BYTES];
 
     HeaderCursor(MemorySegment segment, Path file) {

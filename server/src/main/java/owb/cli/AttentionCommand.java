@@ -66,7 +66,7 @@ final class AttentionCommand implements Command, ArgsSpec {
         Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
         int induction = args.intOption("induction", 0);
         // compiles the engine's kernels while the model is opened (an induction prompt: BOS and twice N ids)
-        KernelWarmUp.start(induction > 0 ? 1 + 2 * induction : KernelWarmUp.tokensOf(args.option("prompt", null), args.option("tokens", null)));
+        KernelWarmUp.start(induction > 0 ? 1 + 2 * induction : PromptTokens.estimatedCount(args));
         if (args.option("induction", null) != null) {
             if (induction < 1) throw new UsageException("--induction must be at least 1");
             if (args.option("prompt", null) != null || args.option("tokens", null) != null) {

@@ -17,6 +17,17 @@ record PromptTokens(int[] ids, RunCommand.TokenTexts texts, RunCommand.Tokenizer
         if (prompt != null && prompt.isEmpty()) throw new UsageException("--prompt is empty");
     }
 
+    /**
+     * About how many tokens the --prompt or --tokens input makes, before any tokenizer is read (for
+     * the engine's warm-up): one per id, or one per four characters of text (English BPE) and a BOS.
+     */
+    static int estimatedCount(Args args) {
+        String ids = args.option("tokens", null);
+        if (ids != null) return ids.split(",", -1).length;
+        String prompt = args.option("prompt", null);
+        return prompt == null ? 0 : 1 + prompt.length() / 4;
+    }
+
     static PromptTokens of(Args args, Checkpoint checkpoint) {
         RunCommand.TokenizerOrReason tokenizer = RunCommand.tokenizer(checkpoint);
         String prompt = args.option("prompt", null);

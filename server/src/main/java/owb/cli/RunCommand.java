@@ -66,7 +66,7 @@ final class RunCommand implements Command, ArgsSpec {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         // compiles the engine's kernels for a prompt of this size while the model is opened
-        KernelWarmUp.start(KernelWarmUp.tokensOf(args.option("prompt", null), args.option("tokens", null)));
+        KernelWarmUp.start(PromptTokens.estimatedCount(args));
         Path modelPath = Path.of(args.onePositional("MODEL (a model file or folder)"));
         String prompt = args.option("prompt", null);
         String tokenList = args.option("tokens", null);

@@ -64,12 +64,6 @@ public final class KernelWarmUp {
         Thread.ofPlatform().daemon().name("owb-engine-kernels-warm-up").start(() -> run(tokens));
     }
 
-    /** About how many tokens a prompt makes: one per id, or one per four characters of text (English BPE). */
-    public static int tokensOf(String prompt, String ids) {
-        if (ids != null) return ids.split(",", -1).length;
-        return prompt == null ? 0 : 1 + prompt.length() / 4;
-    }
-
     /** One kernel on warm-up data, and the calls that get it to C2's threshold. */
     private record Kernel(String name, int firstCalls, Runnable call) {}
 

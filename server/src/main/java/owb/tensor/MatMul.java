@@ -149,12 +149,13 @@ public final class MatMul {
     /** Y[i, j] for tokens i in [firstToken, lastToken) and the weight rows j of {@code rows}. */
     private static void dotBlock(float[] x, int k, int firstToken, int lastToken, RowChunk rows, float[] bias,
                                  float[] y, int n) {
+        boolean fourTokensAtATime = lastToken - firstToken >= DOT_4X4_MIN_M;
         int j = 0;
         for (; j + 4 <= rows.count; j += 4) {
             int wOff = rows.offset + j * k;
             int col = rows.first + j;
             int i = firstToken;
-            for (; lastToken - firstToken >= DOT_4X4_MIN_M && i + 4 <= lastToken; i += 4) {
+            for (; fourTokensAtATime && i + 4 <= lastToken; i += 4) {
                 GemmKernels.dot4x4(x, i * k, rows.values, wOff, k, bias, col, y, i * n + col, n);
             }
             for (; i < lastToken; i++) GemmKernels.dot1x4(x, i * k, rows.values, wOff, k, bias, col, y, i * n + col);

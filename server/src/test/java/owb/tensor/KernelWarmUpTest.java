@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
@@ -33,7 +32,7 @@ class KernelWarmUpTest {
         assertTimeoutPreemptively(Duration.ofSeconds(40), () -> {
             KernelWarmUp.run(100);       // a long prompt's kernels
             KernelWarmUp.run(10);        // a short one's
-            KernelWarmUp.run(2);         // a few tokens' 
+            KernelWarmUp.run(2);         // a few tokens'
         });
 
         float[] yAfter = new float[70 * 130];
@@ -47,13 +46,6 @@ class KernelWarmUpTest {
         float[] pattern = attention.scores(q);
         attention.softmax(pattern);
         assertArrayEquals(zBefore, attention.mix(pattern), "staged attention after the warm-up");
-    }
-
-    @Test
-    void promptSizesAreEstimatedFromIdsOrText() {
-        assertEquals(3, KernelWarmUp.tokensOf(null, "1,2,3"));
-        assertEquals(7, KernelWarmUp.tokensOf("The capital of France is", null));   // 6 tokens and BOS
-        assertEquals(0, KernelWarmUp.tokensOf(null, null));
     }
 
     private static float[] gaussian(Random random, int n) {
