@@ -30,7 +30,7 @@ class StatsKernelTest {
 
     /** Large 16-bit tensors go through the value table (one chunk, then several), small ones through two vector passes. */
     @ParameterizedTest
-    @ValueSource(ints = {1, 17, 33, 4097, 100_003, 1_500_001, 4_200_001})
+    @ValueSource(ints = {1, 17, 33, 4097, 100_003, 262_150, 262_151, 1_500_001, 4_200_001})
     void bf16KernelMatchesScalarReference(int n) {
         float[] values = gaussianWithSpecials(n, 7 + n, 0.05f, 3f);
         float[] stored = new float[n];
@@ -39,7 +39,7 @@ class StatsKernelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 17, 33, 4097, 100_003, 300_001})
+    @ValueSource(ints = {1, 17, 33, 4097, 100_003, 262_149, 300_001})
     void f16KernelMatchesScalarReference(int n) {
         float[] values = gaussianWithSpecials(n, 9 + n, 0.05f, 3f);
         values[0] = 3e-6f; // a half subnormal
