@@ -90,7 +90,8 @@ final class RunCommand implements Command, ArgsSpec {
             Hooks hooks = new Hooks();
             hookGlobs.forEach(hooks::capture);
             KvCache cache = new KvCache(model.config());
-            float[] logits = model.forward(tokens, cache, hooks, true);       // [n, d_vocab]
+            // every position's predictions for --json, the last one's for text
+            float[] logits = model.forward(tokens, cache, hooks, json);       // [n or 1, d_vocab]
             int[] generated = model.continueGreedily(logits, cache, generate, Hooks.none());
             List<Path> saved = outDir == null ? List.of() : saveHooks(hooks, hookGlobs, Path.of(outDir));
             if (tokenizer.tokenizer == null) err.println("warning: " + tokenizer.reason + "; token texts are shown as <id>");
@@ -244,7 +245,7 @@ final class RunCommand implements Command, ArgsSpec {
         out.printf("tokens     %d: %s%n", tokens.length, line);
         out.printf("next token after %s:%n", quote(texts.text(tokens[tokens.length - 1])));
         int rank = 1;
-        for (Prediction p : topK(logits, tokens.length - 1, cfg.dVocab(), top)) {
+        for (Prediction p : topK(logits, logits.length / cfg.dVocab() - 1, cfg.dVocab(), top)) {
             out.printf("  %2d. %-20s id %-7d logprob %8.4f  p %.4f%n", rank++, quote(texts.text(p.id())), p.id(),
                     p.logprob(), Math.exp(p.logprob()));
         }

@@ -29,8 +29,11 @@ import owb.checkpoint.TensorEntry;
  * Work is split over weight-row chunks (and M-blocks) handed out dynamically; see {@link Parallel}.
  */
 public final class MatMul {
-    /** From this many tokens the outer-product path beats dot products (measured, single core). */
-    static final int OUTER_PRODUCT_MIN_M = 32;
+    /**
+     * From this many tokens the outer-product path beats dot products (measured, single core). It is
+     * also the path {@link KernelWarmUp} compiles first for a long prompt.
+     */
+    public static final int OUTER_PRODUCT_MIN_M = 32;
     /**
      * From this many tokens the dot-product path takes four at a time ({@link GemmKernels#dot4x4}):
      * below it, one at a time. The 4x4 block is C2's largest compile among the dot kernels (180 ms
