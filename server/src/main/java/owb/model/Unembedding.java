@@ -2,6 +2,8 @@ package owb.model;
 
 import owb.tensor.MatMul;
 
+import java.util.Arrays;
+
 /** The last step of every family: final-norm output to logits. */
 final class Unembedding {
     private Unembedding() {}
@@ -20,12 +22,13 @@ final class Unembedding {
     /**
      * logits [n, d_vocab] from normed [n, d], or [1, d_vocab] for the last position only.
      *
-     * <p>The last position of a prompt is unembedded with up to {@link MatMul#OUTER_PRODUCT_MIN_M}
-     * positions before it, so that the product takes the kernel the prompt's own products took (the
-     * GEMM tile, or below that many tokens the dot-product blocks), compiled by then; one row alone
-     * would take the matrix-vector kernel, which a fresh process has not compiled before it is
-     * generating (it then ran over the whole unembedding in C1). A 128-token prompt: a quarter of
-     * the unembedding's arithmetic (cold `owb run` 1.16 -> 1.04 s, alternating, median of 10).
+     * <p>The last position of a prompt is unembedded together with the positions before it, up to
+     * {@link MatMul#OUTER_PRODUCT_MIN_M} rows in all, so that the product takes the kernel the
+     * prompt's own products took (the GEMM tile, or below that many tokens the dot-product blocks),
+     * compiled by then; one row alone would take the matrix-vector kernel, which a fresh process has
+     * not compiled before it is generating (it then ran over the whole unembedding in C1). A
+     * 128-token prompt: a quarter of the unembedding's arithmetic (cold `owb run` 1.16 -> 1.04 s,
+     * alternating, median of 10).
      */
     static float[] logits(Linear unembed, float[] normed, int n, int d, boolean allPositions) {
         if (allPositions) return unembed.apply(normed, n);
@@ -35,6 +38,6 @@ final class Unembedding {
         float[] logits = unembed.apply(tail, rows);
         if (rows == 1) return logits;
         int vocab = logits.length / rows;
-        return java.util.Arrays.copyOfRange(logits, (rows - 1) * vocab, rows * vocab);
+        return Arrays.copyOfRange(logits, (rows - 1) * vocab, rows * vocab);
     }
 }
