@@ -33,8 +33,7 @@ final class Unembedding {
     static float[] logits(Linear unembed, float[] normed, int n, int d, boolean allPositions) {
         if (allPositions) return unembed.apply(normed, n);
         int rows = Math.min(n, MatMul.OUTER_PRODUCT_MIN_M);
-        float[] tail = new float[rows * d];
-        System.arraycopy(normed, (n - rows) * d, tail, 0, rows * d);
+        float[] tail = rows == n ? normed : Arrays.copyOfRange(normed, (n - rows) * d, n * d);
         float[] logits = unembed.apply(tail, rows);
         if (rows == 1) return logits;
         int vocab = logits.length / rows;
