@@ -32,6 +32,8 @@ import owb.tensor.KernelWarmUp;
  */
 final class RunCommand implements Command, ArgsSpec {
 
+    private static final String NL = System.lineSeparator();
+
     @Override public String name() { return "run"; }
 
     @Override public String summary() { return "run a model on a prompt: next-token predictions, greedy text, activations"; }
@@ -238,21 +240,26 @@ final class RunCommand implements Command, ArgsSpec {
 
     private static void printText(PrintStream out, Path modelPath, ModelConfig cfg, int[] tokens, float[] logits, int top,
                                   int[] generated, TokenTexts texts, List<Path> saved, String outDir) {
-        out.printf("model      %s (%s: %d layers, d_model %d, %d heads)%n", modelPath, cfg.architecture(),
-                cfg.nLayers(), cfg.dModel(), cfg.nHeads());
-        StringBuilder line = new StringBuilder();
-        for (int id : tokens) line.append(line.isEmpty() ? "" : " ").append(id).append(':').append(quote(texts.text(id)));
-        out.printf("tokens     %d: %s%n", tokens.length, line);
-        out.printf("next token after %s:%n", quote(texts.text(tokens[tokens.length - 1])));
+        StringBuilder sb = new StringBuilder();
+        sb.append("model      ").append(modelPath).append(" (").append(cfg.architecture()).append(": ")
+                .append(cfg.nLayers()).append(" layers, d_model ").append(cfg.dModel()).append(", ")
+                .append(cfg.nHeads()).append(" heads)").append(NL);
+        sb.append("tokens     ").append(tokens.length).append(':');
+        for (int id : tokens) sb.append(' ').append(id).append(':').append(quote(texts.text(id)));
+        sb.append(NL).append("next token after ").append(quote(texts.text(tokens[tokens.length - 1]))).append(':').append(NL);
         int rank = 1;
         for (Prediction p : topK(logits, logits.length / cfg.dVocab() - 1, cfg.dVocab(), top)) {
-            out.printf("  %2d. %-20s id %-7d logprob %8.4f  p %.4f%n", rank++, quote(texts.text(p.id())), p.id(),
-                    p.logprob(), Math.exp(p.logprob()));
+            TextColumns.right(sb.append("  "), rank++, 2).append(". ");
+            TextColumns.left(sb, quote(texts.text(p.id())), 20).append(" id ");
+            TextColumns.left(sb, p.id(), 7).append(" logprob ");
+            TextColumns.right(sb, TextColumns.fixed(p.logprob(), 4), 8).append("  p ");
+            sb.append(TextColumns.fixed(Math.exp(p.logprob()), 4)).append(NL);
         }
         if (generated.length > 0) {
-            out.printf("generated  %d tokens: %s%n", generated.length, quote(texts.decode(generated)));
+            sb.append("generated  ").append(generated.length).append(" tokens: ").append(quote(texts.decode(generated))).append(NL);
         }
-        if (!saved.isEmpty()) out.printf("saved      %d activations as .npy in %s%n", saved.size(), outDir);
+        if (!saved.isEmpty()) sb.append("saved      ").append(saved.size()).append(" activations as .npy in ").append(outDir).append(NL);
+        out.print(sb);
     }
 
     /** Text in double quotes with control characters escaped, so spaces and newlines show. */
@@ -266,7 +273,7 @@ final class RunCommand implements Command, ArgsSpec {
                 case '"' -> sb.append("\\\"");
                 case '\\' -> sb.append("\\\\");
                 default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+                    if (c < 0x20) sb.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
                     else sb.append(c);
                 }
             }
