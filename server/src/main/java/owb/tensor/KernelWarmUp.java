@@ -61,7 +61,9 @@ public final class KernelWarmUp {
         if (!Boolean.parseBoolean(System.getProperty("owb.engineWarmUp", "true"))) return;
         // under -Xint nothing gets compiled, and the thread would only take time from the command
         if (System.getProperty("java.vm.info", "").contains("interpreted mode")) return;
-        Thread.ofPlatform().daemon().name("owb-engine-kernels-warm-up").start(() -> run(tokens));
+        // Speculative work: at the lowest priority it yields the cores to the command's own threads and
+        // to the JIT compilers it feeds (where Java priorities reach the OS: the launcher's one-shot flags).
+        Thread.ofPlatform().daemon().name("owb-engine-kernels-warm-up").priority(Thread.MIN_PRIORITY).start(() -> run(tokens));
     }
 
     /** One kernel on warm-up data, and the calls that get it to C2's threshold. */

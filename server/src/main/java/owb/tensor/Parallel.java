@@ -19,6 +19,7 @@ final class Parallel {
         var thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
         thread.setName("owb-kernel-" + thread.getPoolIndex());
         thread.setDaemon(true);
+        thread.setPriority(Thread.NORM_PRIORITY);   // not the low priority of a warm-up thread that started the pool
         return thread;
     }, null, false) : null;
 
