@@ -7,7 +7,7 @@ import java.math.RoundingMode;
  * Padded columns and fixed-point numbers for a command's text output, the same in every locale.
  * {@link java.util.Formatter} would write the default locale's decimal separator ({@code -3,0971}
  * under de_DE), and its first use in a process costs about 30 ms (locale providers, service
- * lookups): a tenth of what a cold {@code owb run} spends after its forward pass.
+ * lookups): 3% of a cold {@code owb run}, spent after its forward pass.
  */
 final class TextColumns {
 
